@@ -1,0 +1,86 @@
+#include "convert.hpp"
+
+#include <fmt/format.h>
+
+namespace billing::python {
+namespace {
+
+// Python objects looked up once. Leaked on purpose: destroying them after the interpreter has shut down
+// would crash at exit.
+const py::object& decimal_type() {
+  static const auto* type = new py::object(py::module_::import("decimal").attr("Decimal"));
+  return *type;
+}
+
+const py::module_& datetime_module() {
+  static const auto* module = new py::module_(py::module_::import("datetime"));
+  return *module;
+}
+
+const py::object& utc_epoch() {
+  static const auto* epoch = new py::object(datetime_module().attr("datetime")(
+      1970, 1, 1, py::arg("tzinfo") = datetime_module().attr("timezone").attr("utc")));
+  return *epoch;
+}
+
+const py::object& one_microsecond() {
+  static const auto* delta = new py::object(datetime_module().attr("timedelta")(py::arg("microseconds") = 1));
+  return *delta;
+}
+
+[[noreturn]] void type_error(std::string_view field, std::string_view expected, py::handle got) {
+  throw py::type_error(fmt::format("{}: expected {}, got {}", field, expected,
+                                   py::str(py::type::of(got).attr("__name__")).cast<std::string>()));
+}
+
+}  // namespace
+
+Decimal decimal_from_py(py::handle value, std::string_view field) {
+  if (PyFloat_Check(value.ptr())) {
+    throw py::type_error(
+        fmt::format("{}: a float cannot hold money exactly; pass a decimal.Decimal, str or int", field));
+  }
+  if (PyBool_Check(value.ptr())) type_error(field, "a decimal.Decimal, str or int", value);
+  if (py::isinstance<py::str>(value)) return Decimal::parse(value.cast<std::string>(), field);
+  if (PyLong_Check(value.ptr()) || py::isinstance(value, decimal_type())) {
+    return Decimal::parse(py::str(value).cast<std::string>(), field);
+  }
+  type_error(field, "a decimal.Decimal, str or int", value);
+}
+
+py::object decimal_to_py(const Decimal& value) { return decimal_type()(value.to_string()); }
+
+Currency currency_from_py(py::handle value, std::string_view field) {
+  if (py::isinstance<Currency>(value)) return value.cast<Currency>();
+  if (py::isinstance<py::str>(value)) return Currency(value.cast<std::string>());
+  type_error(field, "a billing.Currency or a currency code", value);
+}
+
+Timestamp timestamp_from_py(py::handle value, std::string_view field) {
+  if (!py::isinstance(value, datetime_module().attr("datetime"))) type_error(field, "a datetime.datetime", value);
+  if (value.attr("utcoffset")().is_none()) {
+    throw py::value_error(fmt::format("{}: a naive datetime has no zone; pass one with tzinfo (such as UTC)", field));
+  }
+  const py::object micros = (value - utc_epoch()).attr("__floordiv__")(one_microsecond());  // exact integers
+  return Timestamp::from_unix_micros(int64_from_py(micros, field));
+}
+
+py::object timestamp_to_py(Timestamp value) {
+  return utc_epoch() + datetime_module().attr("timedelta")(py::arg("microseconds") = value.unix_micros());
+}
+
+Timestamp::Duration duration_from_py(py::handle value, std::string_view field) {
+  if (!py::isinstance(value, datetime_module().attr("timedelta"))) type_error(field, "a datetime.timedelta", value);
+  return Timestamp::Duration(int64_from_py(value.attr("__floordiv__")(one_microsecond()), field));
+}
+
+std::int64_t int64_from_py(py::handle value, std::string_view field) {
+  if (!PyLong_Check(value.ptr()) || PyBool_Check(value.ptr())) type_error(field, "an int", value);
+  int overflow = 0;
+  const long long result = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (overflow != 0) throw Overflow(std::string(field), "is beyond the 64-bit range");
+  if (result == -1 && PyErr_Occurred()) throw py::error_already_set();
+  return result;
+}
+
+}  // namespace billing::python

@@ -1,0 +1,20 @@
+// billing._billing: the compiled half of `import billing`. Each area binds itself in its own file; types
+// are registered before the functions that mention them.
+#include <pybind11/pybind11.h>
+
+#include "billing/version.hpp"
+
+namespace billing::python {
+namespace py = pybind11;
+void bind_errors(py::module_& m);
+void bind_money(py::module_& m);
+void bind_time(py::module_& m);
+}  // namespace billing::python
+
+PYBIND11_MODULE(_billing, m) {
+  m.doc() = "Exact money, ledgers and billing rules; see the billing package for the public names.";
+  m.attr("__version__") = billing::k_version;
+  billing::python::bind_errors(m);
+  billing::python::bind_money(m);
+  billing::python::bind_time(m);
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's second command: install what is missing, build, and run every test:
+# doctest suites through ctest, pytest on the Python package, and the C++ tests again under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+scripts/install-deps.sh
+scripts/build.sh
+
+echo "== ctest (release build)"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== pytest (Python package in build/python)"
+PYTHONPATH="$PWD/build/python" /usr/bin/python3 -m pytest tests/python -q
+
+echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer build)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBILLING_SANITIZE=ON \
+  -DBILLING_BUILD_PYTHON=OFF -DBILLING_BUILD_EXAMPLES=OFF -DBILLING_BUILD_BENCHMARKS=OFF \
+  -DBILLING_TEST_CONSUMER=OFF
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
