@@ -1,0 +1,199 @@
+// Ledger: the double-entry, append-only journal. Every accepted entry is correct forever: its postings
+// balance per currency, its accounts were active and within their limits, and it is chained by hash to
+// the entry before it. Nothing is ever changed or removed; a mistake is corrected by a reversal.
+//
+// Posting returns a PostResult (an expected outcome) and throws only for malformed input or failures.
+// A rejected entry leaves nothing behind. Reach it through Books::ledger(); safe to share between threads.
+//
+//   auto outcome = books.ledger().transfer({.debit = cash, .credit = revenue, .amount = Money::parse("9.99 USD")});
+//   if (outcome.result == PostResult::ok) fmt::print("entry {}\n", outcome.entry->id);
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "billing/accounts.hpp"
+#include "billing/entry.hpp"
+
+namespace billing {
+
+namespace detail {
+struct Operation;
+}
+
+/// The outcome of posting an entry. The codes are checked in this order, and the first that applies is
+/// returned (as TigerBeetle documents create_transfers):
+///
+///  1. exists, exists_with_different_fields  - the entry id is taken (by a stored entry or an earlier
+///     entry of the same batch). Same content: the original is returned, so a retry is safe.
+///  2. unbalanced                            - debits != credits in some currency
+///  3. pending_not_found ... partial_needs_two_legs, entry_not_found ... not_reversible
+///                                           - post/void of a hold, or reversal, on a missing or
+///                                             unsuitable entry
+///  4. account_not_found, account_pending, account_inactive, account_closed, currency_mismatch
+///                                           - per posting, in posting order
+///  5. overflow, exceeds_credits, exceeds_debits, exceeds_limit
+///                                           - per account, in posting order
+///  6. batch_failed                          - in an atomic batch, another entry was rejected
+enum class PostResult : std::uint8_t {
+  ok,
+  exists,
+  exists_with_different_fields,
+  unbalanced,
+  pending_not_found,       ///< no hold has this id (or the entry is not a hold)
+  pending_already_posted,  ///< the hold was posted before
+  pending_already_voided,  ///< the hold was voided before
+  pending_expired,         ///< the hold's timeout passed; it can only be voided
+  exceeds_pending_amount,  ///< a partial post asked for more than the hold
+  partial_needs_two_legs,  ///< a partial amount was given for a hold of more than two postings
+  entry_not_found,         ///< reversal of an entry that does not exist
+  already_reversed,        ///< the entry was reversed before
+  not_reversible,          ///< holds and voids are released, not reversed; reversals are not reversed
+  account_not_found,
+  account_pending,
+  account_inactive,
+  account_closed,
+  currency_mismatch,  ///< a posting's currency is not its account's
+  overflow,           ///< a running total would pass the range of Money
+  exceeds_credits,    ///< debits would exceed credits on a "debits must not exceed credits" account
+  exceeds_debits,     ///< credits would exceed debits on a "credits must not exceed debits" account
+  exceeds_limit,      ///< as the two above, beyond the account's limit
+  batch_failed,
+};
+
+[[nodiscard]] std::string_view to_string(PostResult result) noexcept;
+
+/// The result of one entry. `entry` is the stored entry for ok, exists and exists_with_different_fields
+/// (the original), and absent otherwise; `account` names the account at fault for the account and
+/// balance codes.
+struct [[nodiscard]] PostOutcome {
+  PostResult result{};
+  std::optional<Entry> entry{};
+  std::optional<AccountId> account{};
+};
+
+/// A new entry: two or more postings that balance per currency.
+struct EntryRequest {
+  std::optional<EntryId> id{};  ///< made by the IdSource when absent; give one to make retries safe
+  std::vector<Posting> postings{};
+  std::string description{};  ///< up to 1,024 bytes
+  Metadata metadata{};
+  std::optional<Timestamp> effective_at{};  ///< now when absent
+};
+
+/// The common two-posting case: `amount` leaves `credit` and arrives in `debit`.
+struct TransferRequest {
+  std::optional<EntryId> id{};
+  AccountId debit;
+  AccountId credit;
+  Money amount;
+  std::string description{};
+  Metadata metadata{};
+  std::optional<Timestamp> effective_at{};
+};
+
+/// How a batch treats a rejected entry.
+enum class BatchMode : std::uint8_t {
+  atomic,       ///< all or nothing: one rejection rejects the rest with batch_failed
+  independent,  ///< each entry stands alone
+};
+
+/// An account's balances as of now or a past point.
+struct AccountBalance {
+  AccountId account;
+  Currency currency;
+  Balances totals{};  ///< running totals, in minor units
+  Money debits_posted, credits_posted, debits_pending, credits_pending;
+  Money net;                         ///< posted, on the account's normal side
+  std::optional<Money> available{};  ///< room under the balance constraint (now only), if any
+  std::uint64_t as_of_sequence{};    ///< the last entry counted
+};
+
+/// Entries of one account, oldest first.
+struct EntryQuery {
+  std::optional<Timestamp> from{};  ///< recorded at or after
+  std::optional<Timestamp> to{};    ///< recorded before
+  std::string cursor{};             ///< from the previous page's next_cursor
+  std::size_t limit = 100;          ///< 1 to 1,000
+};
+
+/// What verify() found.
+struct VerifyReport {
+  bool ok = true;
+  std::uint64_t entries_checked = 0;
+  std::uint64_t postings_checked = 0;
+  std::uint64_t accounts_checked = 0;
+  std::optional<std::uint64_t> first_bad_sequence{};  ///< the first entry whose hash, balance or totals broke
+  std::string problem{};                              ///< what broke there, for people
+  Hash head_hash{};                                   ///< the last entry's hash, to compare with a copy
+};
+
+/// Plain-text journal formats that independent tools read.
+enum class ExportFormat : std::uint8_t {
+  ledger,     ///< ledger-cli and hledger
+  beancount,  ///< beancount
+};
+
+class Ledger {
+ public:
+  explicit Ledger(detail::Context& context) noexcept : context_(context) {}
+
+  /// Posts one entry. Throws InvalidArgument (naming the field, such as "postings[1].amount") for
+  /// fewer than two postings, a non-positive amount, an over-long description or bad metadata.
+  PostOutcome post(const EntryRequest& request);
+  /// Posts a two-posting entry. Throws InvalidArgument when debit and credit are the same account.
+  PostOutcome transfer(const TransferRequest& request);
+  /// Posts many entries in one unit of work, one outcome per entry in order. Input errors in any entry
+  /// throw before anything is posted.
+  std::vector<PostOutcome> post_batch(const std::vector<EntryRequest>& requests, BatchMode mode = BatchMode::atomic);
+
+  /// Places a hold: the postings move pending balances only. With a timeout, the hold can no longer be
+  /// posted once it has passed (it can still be voided).
+  PostOutcome hold(const EntryRequest& request, std::optional<std::chrono::microseconds> timeout = std::nullopt);
+  /// Posts a hold in full, or, for a two-posting hold, `amount` of it (the rest is released).
+  /// `id` names the new entry (made by the IdSource when absent).
+  PostOutcome post_pending(const EntryId& pending_id, std::optional<Money> amount = std::nullopt,
+                           std::optional<EntryId> id = std::nullopt);
+  /// Releases a hold without posting it.
+  PostOutcome void_pending(const EntryId& pending_id, std::optional<EntryId> id = std::nullopt);
+  /// Posts (in full) or voids a group of holds in one unit of work, one outcome per hold.
+  std::vector<PostOutcome> post_pending_group(const std::vector<EntryId>& pending_ids,
+                                              BatchMode mode = BatchMode::atomic);
+  std::vector<PostOutcome> void_pending_group(const std::vector<EntryId>& pending_ids,
+                                              BatchMode mode = BatchMode::atomic);
+  /// Voids every hold whose timeout has passed. Returns how many it voided.
+  std::size_t void_expired_holds();
+
+  /// Appends the mirror of a posted entry (every side flipped), linked to it. An entry is reversed
+  /// at most once; this is the only way to correct one.
+  PostOutcome reverse(const EntryId& entry_id, std::optional<EntryId> id = std::nullopt, std::string description = "");
+
+  /// The entry with `id`, or nullopt.
+  [[nodiscard]] std::optional<Entry> entry(const EntryId& id);
+  /// An account's balances now (constant time), or nullopt for an unknown account.
+  [[nodiscard]] std::optional<AccountBalance> balance(const AccountId& account);
+  /// As of the last entry recorded at or before `when`.
+  [[nodiscard]] std::optional<AccountBalance> balance_at(const AccountId& account, Timestamp when);
+  /// As of entry `sequence` (after it was applied).
+  [[nodiscard]] std::optional<AccountBalance> balance_at_sequence(const AccountId& account, std::uint64_t sequence);
+
+  /// One page of an account's entries. Throws InvalidArgument for a malformed cursor or limit.
+  [[nodiscard]] Page<Entry> entries(const AccountId& account, const EntryQuery& query = {});
+
+  /// Walks the whole chain: re-derives every hash and every running total from the postings, and
+  /// compares them with what is stored. Never throws for a broken ledger; the report says what broke.
+  [[nodiscard]] VerifyReport verify();
+
+  /// The journal of the whole ledger, or of entries touching one account, as text. Holds and voids
+  /// appear as comments; posted amounts as transactions, so a tool's balances equal posted balances.
+  [[nodiscard]] std::string export_journal(ExportFormat format, std::optional<AccountId> account = std::nullopt);
+
+ private:
+  std::vector<PostOutcome> run(const std::vector<detail::Operation>& operations, BatchMode mode);
+  detail::Context& context_;
+};
+
+}  // namespace billing

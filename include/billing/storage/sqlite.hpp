@@ -1,0 +1,34 @@
+// The SQLite storage adapter: the embedded default. One file holds the whole ledger.
+//
+// Several threads and several processes may open one file: writers take turns (BEGIN IMMEDIATE under a
+// busy timeout), readers see snapshots (WAL). Ledger rows are guarded by triggers that abort any
+// UPDATE, DELETE or REPLACE, and CHECK constraints repeat the core invariants. The store is safe to
+// share between threads; each thread's transactions use a connection of their own.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "billing/storage/store.hpp"
+
+namespace billing {
+
+/// When a commit returns, has it reached the disk?
+enum class Durability {
+  full,    ///< synchronous=FULL: an acknowledged commit survives a power cut (the default)
+  normal,  ///< synchronous=NORMAL: survives a process crash; the last commits may be lost on power loss
+};
+
+struct SqliteOptions {
+  Durability durability = Durability::full;
+  /// How long a writer waits for another writer before StorageError.
+  std::chrono::milliseconds busy_timeout{10'000};
+};
+
+/// Opens (creating if needed) the SQLite file at `path` and migrates its schema to the current version.
+/// Throws StorageError when the file cannot be opened, is not a billing database, or was written by a
+/// newer version of the library.
+[[nodiscard]] std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options = {});
+
+}  // namespace billing

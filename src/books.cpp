@@ -1,0 +1,61 @@
+#include "billing/books.hpp"
+
+#include "billing/error.hpp"
+
+namespace billing {
+
+namespace detail {
+
+Context::Context(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, std::shared_ptr<IdSource> ids)
+    : store_(std::move(store)), clock_(std::move(clock)), ids_(std::move(ids)) {
+  if (!store_) throw InvalidArgument("store", "must not be null");
+  if (!clock_) clock_ = std::make_shared<SystemClock>();
+  if (!ids_) ids_ = std::make_shared<Uuid7Ids>(*clock_);
+}
+
+UnitOfWork* Context::ambient() {
+  std::lock_guard lock(mutex_);
+  const auto it = ambient_.find(std::this_thread::get_id());
+  return it == ambient_.end() ? nullptr : it->second;
+}
+
+void Context::set_ambient(UnitOfWork* work) {
+  std::lock_guard lock(mutex_);
+  if (work == nullptr) {
+    ambient_.erase(std::this_thread::get_id());
+  } else {
+    ambient_[std::this_thread::get_id()] = work;
+  }
+}
+
+}  // namespace detail
+
+BooksTransaction::BooksTransaction(detail::Context& context, Access access)
+    : context_(context), work_(context.store(), access) {
+  context_.set_ambient(&work_);
+}
+
+BooksTransaction::~BooksTransaction() { context_.set_ambient(nullptr); }
+
+void BooksTransaction::commit() {
+  work_.commit();
+  context_.set_ambient(nullptr);
+}
+
+Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, std::shared_ptr<IdSource> ids)
+    : context_(std::make_unique<detail::Context>(std::move(store), std::move(clock), std::move(ids))),
+      accounts_(*context_),
+      ledger_(*context_) {}
+
+Books::~Books() = default;
+
+std::unique_ptr<BooksTransaction> Books::transaction() {
+  if (context_->ambient() != nullptr) throw Misuse("transaction", "this thread already has one open");
+  return std::unique_ptr<BooksTransaction>(new BooksTransaction(*context_, Access::write));
+}
+
+const Clock& Books::clock() const noexcept { return context_->clock(); }
+
+IdSource& Books::ids() noexcept { return context_->ids(); }
+
+}  // namespace billing

@@ -1,0 +1,100 @@
+#include "billing/entry.hpp"
+
+#include <openssl/evp.h>
+
+#include <memory>
+
+#include "billing/error.hpp"
+
+namespace billing {
+namespace {
+
+// Length-prefixed fields ("5:hello"), so that no two different entries encode alike.
+void put(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
+}
+
+void put(std::string& out, std::int64_t number) { put(out, std::to_string(number)); }
+
+void put_optional(std::string& out, const std::optional<std::string_view>& field) {
+  if (field) {
+    out += '+';
+    put(out, *field);
+  } else {
+    out += '-';
+  }
+}
+
+}  // namespace
+
+std::string to_hex(const Hash& hash) {
+  static constexpr char k_digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(hash.size() * 2);
+  for (std::uint8_t byte : hash) {
+    out += k_digits[byte >> 4];
+    out += k_digits[byte & 0x0F];
+  }
+  return out;
+}
+
+std::string_view to_string(EntryKind kind) noexcept {
+  switch (kind) {
+    case EntryKind::posted: return "POSTED";
+    case EntryKind::pending: return "PENDING";
+    case EntryKind::post_pending: return "POST_PENDING";
+    case EntryKind::void_pending: return "VOID_PENDING";
+    case EntryKind::reversal: return "REVERSAL";
+  }
+  return "?";
+}
+
+namespace detail {
+
+std::string canonical_encoding(const Entry& entry) {
+  std::string out;
+  out.reserve(256 + entry.postings.size() * 64 + entry.description.size());
+  out += "billing-entry-v1;";
+  put(out, static_cast<std::int64_t>(entry.sequence));
+  put(out, entry.id.str());
+  put(out, static_cast<std::int64_t>(entry.kind));
+  put(out, static_cast<std::int64_t>(entry.postings.size()));
+  for (const Posting& posting : entry.postings) {
+    put(out, posting.account.str());
+    put(out, static_cast<std::int64_t>(posting.side));
+    put(out, posting.amount.minor());
+    put(out, posting.amount.currency().code());
+  }
+  put(out, entry.description);
+  put(out, static_cast<std::int64_t>(entry.metadata.size()));
+  for (const auto& [key, value] : entry.metadata) {
+    put(out, key);
+    put(out, value);
+  }
+  put(out, entry.effective_at.unix_micros());
+  put(out, entry.recorded_at.unix_micros());
+  put_optional(out, entry.pending_id ? std::optional<std::string_view>(entry.pending_id->str()) : std::nullopt);
+  put_optional(out, entry.expires_at ? std::optional<std::string_view>(std::to_string(entry.expires_at->unix_micros()))
+                                     : std::nullopt);
+  put_optional(out, entry.reverses ? std::optional<std::string_view>(entry.reverses->str()) : std::nullopt);
+  return out;
+}
+
+Hash chain_hash(const Entry& entry) {
+  const std::string encoded = canonical_encoding(entry);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  Hash digest{};
+  unsigned int size = 0;
+  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), entry.previous_hash.data(), entry.previous_hash.size()) != 1 ||
+      EVP_DigestUpdate(context.get(), encoded.data(), encoded.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest.data(), &size) != 1 || size != digest.size()) {
+    throw InvariantViolation("hash", "libcrypto failed to compute SHA-256");
+  }
+  return digest;
+}
+
+}  // namespace detail
+}  // namespace billing

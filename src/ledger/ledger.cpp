@@ -1,0 +1,220 @@
+#include "billing/ledger.hpp"
+
+#include <charconv>
+
+#include "billing/books.hpp"
+#include "billing/error.hpp"
+#include "rules.hpp"
+
+namespace billing {
+namespace {
+
+constexpr std::size_t k_max_page = 1000;
+
+detail::Operation entry_operation(EntryKind kind, const EntryRequest& request) {
+  return {.kind = kind, .request = request};
+}
+
+detail::Operation target_operation(EntryKind kind, const EntryId& target, std::optional<EntryId> id) {
+  detail::Operation op{.kind = kind, .target = target};
+  op.request.id = std::move(id);
+  return op;
+}
+
+// An atomic batch stands or falls together: one real rejection turns every other outcome into batch_failed.
+bool rejects_batch(PostResult result) { return result != PostResult::ok && result != PostResult::exists; }
+
+std::uint64_t parse_cursor(const std::string& cursor) {
+  if (cursor.empty()) return 0;
+  std::uint64_t sequence = 0;
+  const auto [end, error] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), sequence);
+  if (error != std::errc() || end != cursor.data() + cursor.size()) {
+    throw InvalidArgument("cursor", fmt::format("'{}' is not a cursor this ledger returned", cursor));
+  }
+  return sequence;
+}
+
+void check_page_limit(std::size_t limit) {
+  if (limit == 0 || limit > k_max_page) {
+    throw InvalidArgument("limit", fmt::format("{} is outside 1..{}", limit, k_max_page));
+  }
+}
+
+AccountBalance make_balance(const Account& account, const Balances& totals, std::uint64_t sequence, bool current) {
+  const auto money = [&](std::int64_t minor) { return Money::from_minor(minor, account.currency); };
+  Account as_of = account;
+  as_of.balances = totals;
+  return {.account = account.id,
+          .currency = account.currency,
+          .totals = totals,
+          .debits_posted = money(totals.debits_posted),
+          .credits_posted = money(totals.credits_posted),
+          .debits_pending = money(totals.debits_pending),
+          .credits_pending = money(totals.credits_pending),
+          .net = as_of.net_balance(),
+          .available = current ? as_of.available() : std::nullopt,
+          .as_of_sequence = sequence};
+}
+
+}  // namespace
+
+std::string_view to_string(PostResult result) noexcept {
+  switch (result) {
+    case PostResult::ok: return "ok";
+    case PostResult::exists: return "exists";
+    case PostResult::exists_with_different_fields: return "exists_with_different_fields";
+    case PostResult::unbalanced: return "unbalanced";
+    case PostResult::pending_not_found: return "pending_not_found";
+    case PostResult::pending_already_posted: return "pending_already_posted";
+    case PostResult::pending_already_voided: return "pending_already_voided";
+    case PostResult::pending_expired: return "pending_expired";
+    case PostResult::exceeds_pending_amount: return "exceeds_pending_amount";
+    case PostResult::partial_needs_two_legs: return "partial_needs_two_legs";
+    case PostResult::entry_not_found: return "entry_not_found";
+    case PostResult::already_reversed: return "already_reversed";
+    case PostResult::not_reversible: return "not_reversible";
+    case PostResult::account_not_found: return "account_not_found";
+    case PostResult::account_pending: return "account_pending";
+    case PostResult::account_inactive: return "account_inactive";
+    case PostResult::account_closed: return "account_closed";
+    case PostResult::currency_mismatch: return "currency_mismatch";
+    case PostResult::overflow: return "overflow";
+    case PostResult::exceeds_credits: return "exceeds_credits";
+    case PostResult::exceeds_debits: return "exceeds_debits";
+    case PostResult::exceeds_limit: return "exceeds_limit";
+    case PostResult::batch_failed: return "batch_failed";
+  }
+  return "?";
+}
+
+std::vector<PostOutcome> Ledger::run(const std::vector<detail::Operation>& operations, BatchMode mode) {
+  for (std::size_t i = 0; i < operations.size(); ++i) {
+    detail::validate(operations[i], operations.size() == 1 ? "" : fmt::format("[{}].", i));
+  }
+  return context_.write([&](UnitOfWork& work) {
+    detail::Planner planner(work, context_.clock(), context_.ids());
+    std::vector<PostOutcome> outcomes;
+    outcomes.reserve(operations.size());
+    for (const detail::Operation& operation : operations) {
+      outcomes.push_back(planner.plan(operation));
+      if (mode == BatchMode::atomic && rejects_batch(outcomes.back().result)) {
+        for (PostOutcome& other : outcomes) {
+          if (&other != &outcomes.back()) other = {PostResult::batch_failed, std::nullopt, std::nullopt};
+        }
+        outcomes.resize(operations.size(), {PostResult::batch_failed, std::nullopt, std::nullopt});
+        return outcomes;  // nothing staged is written
+      }
+    }
+    planner.write();
+    return outcomes;
+  });
+}
+
+PostOutcome Ledger::post(const EntryRequest& request) {
+  return std::move(run({entry_operation(EntryKind::posted, request)}, BatchMode::atomic).front());
+}
+
+PostOutcome Ledger::transfer(const TransferRequest& request) {
+  if (request.debit == request.credit) throw InvalidArgument("credit", "must be another account than the debit");
+  return post(
+      {.id = request.id,
+       .postings = {{request.debit, Side::debit, request.amount}, {request.credit, Side::credit, request.amount}},
+       .description = request.description,
+       .metadata = request.metadata,
+       .effective_at = request.effective_at});
+}
+
+std::vector<PostOutcome> Ledger::post_batch(const std::vector<EntryRequest>& requests, BatchMode mode) {
+  std::vector<detail::Operation> operations;
+  operations.reserve(requests.size());
+  for (const EntryRequest& request : requests) operations.push_back(entry_operation(EntryKind::posted, request));
+  return run(operations, mode);
+}
+
+PostOutcome Ledger::hold(const EntryRequest& request, std::optional<std::chrono::microseconds> timeout) {
+  detail::Operation op = entry_operation(EntryKind::pending, request);
+  op.timeout = timeout;
+  return std::move(run({op}, BatchMode::atomic).front());
+}
+
+PostOutcome Ledger::post_pending(const EntryId& pending_id, std::optional<Money> amount, std::optional<EntryId> id) {
+  detail::Operation op = target_operation(EntryKind::post_pending, pending_id, std::move(id));
+  op.amount = std::move(amount);
+  return std::move(run({op}, BatchMode::atomic).front());
+}
+
+PostOutcome Ledger::void_pending(const EntryId& pending_id, std::optional<EntryId> id) {
+  return std::move(
+      run({target_operation(EntryKind::void_pending, pending_id, std::move(id))}, BatchMode::atomic).front());
+}
+
+std::vector<PostOutcome> Ledger::post_pending_group(const std::vector<EntryId>& pending_ids, BatchMode mode) {
+  std::vector<detail::Operation> operations;
+  for (const EntryId& id : pending_ids)
+    operations.push_back(target_operation(EntryKind::post_pending, id, std::nullopt));
+  return run(operations, mode);
+}
+
+std::vector<PostOutcome> Ledger::void_pending_group(const std::vector<EntryId>& pending_ids, BatchMode mode) {
+  std::vector<detail::Operation> operations;
+  for (const EntryId& id : pending_ids)
+    operations.push_back(target_operation(EntryKind::void_pending, id, std::nullopt));
+  return run(operations, mode);
+}
+
+std::size_t Ledger::void_expired_holds() {
+  const auto expired =
+      context_.read([&](UnitOfWork& work) { return work.ledger().expired_holds(context_.clock().now(), k_max_page); });
+  if (expired.empty()) return 0;
+  const auto outcomes = void_pending_group(expired, BatchMode::independent);
+  return static_cast<std::size_t>(
+      std::count_if(outcomes.begin(), outcomes.end(), [](const PostOutcome& o) { return o.result == PostResult::ok; }));
+}
+
+PostOutcome Ledger::reverse(const EntryId& entry_id, std::optional<EntryId> id, std::string description) {
+  detail::Operation op = target_operation(EntryKind::reversal, entry_id, std::move(id));
+  op.request.description = std::move(description);
+  return std::move(run({op}, BatchMode::atomic).front());
+}
+
+std::optional<Entry> Ledger::entry(const EntryId& id) {
+  return context_.read([&](UnitOfWork& work) { return work.ledger().find(id); });
+}
+
+std::optional<AccountBalance> Ledger::balance(const AccountId& account) {
+  return context_.read([&](UnitOfWork& work) -> std::optional<AccountBalance> {
+    const auto found = work.accounts().find(account);
+    if (!found) return std::nullopt;
+    return make_balance(*found, found->balances, work.ledger().head().sequence, true);
+  });
+}
+
+std::optional<AccountBalance> Ledger::balance_at_sequence(const AccountId& account, std::uint64_t sequence) {
+  return context_.read([&](UnitOfWork& work) -> std::optional<AccountBalance> {
+    const auto found = work.accounts().find(account);
+    if (!found) return std::nullopt;
+    const std::uint64_t last = std::min(sequence, work.ledger().head().sequence);
+    return make_balance(*found, work.ledger().balances_at(account, last), last, false);
+  });
+}
+
+std::optional<AccountBalance> Ledger::balance_at(const AccountId& account, Timestamp when) {
+  const std::uint64_t sequence = context_.read([&](UnitOfWork& work) { return work.ledger().sequence_at(when); });
+  return balance_at_sequence(account, sequence);
+}
+
+Page<Entry> Ledger::entries(const AccountId& account, const EntryQuery& query) {
+  check_page_limit(query.limit);
+  const std::uint64_t after = parse_cursor(query.cursor);
+  return context_.read([&](UnitOfWork& work) {
+    Page<Entry> page;
+    page.items = work.ledger().for_account(account, after, query.from, query.to, query.limit + 1);
+    if (page.items.size() > query.limit) {
+      page.items.erase(page.items.begin() + static_cast<std::ptrdiff_t>(query.limit), page.items.end());
+      page.next_cursor = std::to_string(page.items.back().sequence);
+    }
+    return page;
+  });
+}
+
+}  // namespace billing

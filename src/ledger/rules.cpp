@@ -1,0 +1,281 @@
+#include "rules.hpp"
+
+#include <map>
+#include <set>
+
+#include "billing/error.hpp"
+
+namespace billing::detail {
+namespace {
+
+__extension__ using wide_int = __int128;  // sums of up to 1,024 amounts below 2^63 cannot overflow it
+
+constexpr std::size_t k_max_description = 1024;
+constexpr std::size_t k_max_postings = 1024;
+
+std::int64_t& total_for(Balances& totals, Side side, bool pending) {
+  if (side == Side::debit) return pending ? totals.debits_pending : totals.debits_posted;
+  return pending ? totals.credits_pending : totals.credits_posted;
+}
+
+// Whether every currency's debits equal its credits (with overflow counted as unbalanced).
+bool balanced(const std::vector<Posting>& postings) {
+  std::map<std::string_view, wide_int> net;
+  for (const Posting& posting : postings) {
+    const wide_int amount = posting.amount.minor();
+    net[posting.amount.currency().code()] += posting.side == Side::debit ? amount : -amount;
+  }
+  for (const auto& [currency, sum] : net) {
+    if (sum != 0) return false;
+  }
+  return true;
+}
+
+PostOutcome rejected(PostResult result, std::optional<AccountId> account = std::nullopt) {
+  return {result, std::nullopt, std::move(account)};
+}
+
+// Same request as the stored entry? Used to tell a safe retry from an id collision.
+bool same_request(const Entry& stored, const Operation& op) {
+  if (stored.kind != op.kind) return false;
+  switch (op.kind) {
+    case EntryKind::posted:
+    case EntryKind::pending:
+      return stored.postings == op.request.postings && stored.description == op.request.description &&
+             stored.metadata == op.request.metadata &&
+             (!op.request.effective_at || *op.request.effective_at == stored.effective_at);
+    case EntryKind::post_pending:
+      return stored.pending_id == op.target &&
+             (!op.amount || (!stored.postings.empty() && stored.postings.front().amount == *op.amount));
+    case EntryKind::void_pending: return stored.pending_id == op.target;
+    case EntryKind::reversal: return stored.reverses == op.target;
+  }
+  return false;
+}
+
+PostResult status_result(AccountStatus status) {
+  switch (status) {
+    case AccountStatus::pending: return PostResult::account_pending;
+    case AccountStatus::inactive: return PostResult::account_inactive;
+    case AccountStatus::closed: return PostResult::account_closed;
+    case AccountStatus::active: break;
+  }
+  return PostResult::ok;
+}
+
+// Debits (posted + pending) beyond credits posted, or the reverse, for the balance constraints.
+std::optional<PostResult> constraint_broken(const Account& account, const Balances& before, const Balances& after) {
+  const std::int64_t allowance = account.limit ? account.limit->minor() : 0;
+  const auto exposure = [](std::int64_t grows_a, std::int64_t grows_b, std::int64_t against) {
+    return static_cast<wide_int>(grows_a) + grows_b - against;
+  };
+  if (account.debits_must_not_exceed_credits &&
+      exposure(after.debits_posted, after.debits_pending, 0) >
+          exposure(before.debits_posted, before.debits_pending, 0) &&
+      exposure(after.debits_posted, after.debits_pending, after.credits_posted) > allowance) {
+    return account.limit ? PostResult::exceeds_limit : PostResult::exceeds_credits;
+  }
+  if (account.credits_must_not_exceed_debits &&
+      exposure(after.credits_posted, after.credits_pending, 0) >
+          exposure(before.credits_posted, before.credits_pending, 0) &&
+      exposure(after.credits_posted, after.credits_pending, after.debits_posted) > allowance) {
+    return account.limit ? PostResult::exceeds_limit : PostResult::exceeds_debits;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void validate(const Operation& op, std::string_view field) {
+  const std::string prefix(field);
+  const EntryRequest& request = op.request;
+  if (request.description.size() > k_max_description) {
+    throw InvalidArgument(prefix + "description", fmt::format("is {} bytes, more than the {} allowed",
+                                                              request.description.size(), k_max_description));
+  }
+  validate_metadata(request.metadata, prefix + "metadata");
+  if (op.kind == EntryKind::posted || op.kind == EntryKind::pending) {
+    if (request.postings.size() < 2 || request.postings.size() > k_max_postings) {
+      throw InvalidArgument(prefix + "postings", fmt::format("an entry needs 2 to {} postings, not {}", k_max_postings,
+                                                             request.postings.size()));
+    }
+    for (std::size_t i = 0; i < request.postings.size(); ++i) {
+      if (request.postings[i].amount.sign() <= 0) {
+        throw InvalidArgument(
+            fmt::format("{}postings[{}].amount", prefix, i),
+            fmt::format("{} is not positive; the side gives the direction", request.postings[i].amount.to_string()));
+      }
+    }
+  } else {
+    if (!op.target) throw InvalidArgument(prefix + "target", "names no entry");
+  }
+  if (op.timeout && op.timeout->count() <= 0) throw InvalidArgument(prefix + "timeout", "must be positive");
+  if (op.amount && op.amount->sign() <= 0) {
+    throw InvalidArgument(prefix + "amount", fmt::format("{} is not positive", op.amount->to_string()));
+  }
+}
+
+bool apply_leg(Balances& totals, EntryKind kind, const Posting& posting, const Posting* hold_leg) {
+  Balances next = totals;
+  if (hold_leg != nullptr) {
+    std::int64_t& pending = total_for(next, hold_leg->side, true);
+    if (pending < hold_leg->amount.minor()) return false;  // cannot release more than is held
+    pending -= hold_leg->amount.minor();
+  }
+  if (kind != EntryKind::void_pending) {
+    std::int64_t& total = total_for(next, posting.side, kind == EntryKind::pending);
+    if (__builtin_add_overflow(total, posting.amount.minor(), &total)) return false;
+  }
+  totals = next;
+  return true;
+}
+
+Planner::Planner(UnitOfWork& work, const Clock& clock, IdSource& ids)
+    : work_(work), clock_(clock), ids_(ids), head_(work.ledger().head()) {}
+
+std::optional<Entry> Planner::find_entry(const EntryId& id) {
+  if (const auto it = staged_by_id_.find(id.str()); it != staged_by_id_.end()) return staged_[it->second];
+  return work_.ledger().find(id);
+}
+
+std::optional<EntryKind> Planner::resolution_kind(const EntryId& hold_id) {
+  if (const auto it = staged_resolutions_.find(hold_id.str()); it != staged_resolutions_.end()) return it->second;
+  const auto resolution = work_.ledger().resolution_of(hold_id);
+  if (!resolution) return std::nullopt;
+  const auto entry = find_entry(*resolution);
+  BILLING_ASSERT(entry.has_value());
+  return entry->kind;
+}
+
+bool Planner::is_reversed(const EntryId& id) {
+  return staged_reversals_.contains(id.str()) || work_.ledger().reversal_of(id).has_value();
+}
+
+Account* Planner::account(const AccountId& id) {
+  auto it = accounts_.find(id.str());
+  if (it == accounts_.end()) it = accounts_.emplace(id.str(), work_.accounts().find(id)).first;
+  return it->second ? &*it->second : nullptr;
+}
+
+std::optional<PostOutcome> Planner::resolve_target(const Operation& op, Entry& draft, std::optional<Entry>& hold) {
+  if (op.kind == EntryKind::post_pending || op.kind == EntryKind::void_pending) {
+    hold = find_entry(*op.target);
+    if (!hold || hold->kind != EntryKind::pending) return rejected(PostResult::pending_not_found);
+    if (const auto done = resolution_kind(*op.target)) {
+      return rejected(*done == EntryKind::post_pending ? PostResult::pending_already_posted
+                                                       : PostResult::pending_already_voided);
+    }
+    if (op.kind == EntryKind::post_pending && hold->expires_at && !(clock_.now() < *hold->expires_at)) {
+      return rejected(PostResult::pending_expired);
+    }
+    draft.pending_id = op.target;
+    draft.postings = hold->postings;
+    if (op.amount) {
+      if (hold->postings.size() != 2) return rejected(PostResult::partial_needs_two_legs);
+      if (op.amount->currency() != hold->postings.front().amount.currency()) {
+        return rejected(PostResult::currency_mismatch);
+      }
+      if (*op.amount > hold->postings.front().amount) return rejected(PostResult::exceeds_pending_amount);
+      for (Posting& posting : draft.postings) posting.amount = *op.amount;
+    }
+    return std::nullopt;
+  }
+  if (op.kind == EntryKind::reversal) {
+    const auto original = find_entry(*op.target);
+    if (!original) return rejected(PostResult::entry_not_found);
+    if (original->kind != EntryKind::posted && original->kind != EntryKind::post_pending) {
+      return rejected(PostResult::not_reversible);
+    }
+    if (is_reversed(*op.target)) return rejected(PostResult::already_reversed);
+    draft.reverses = op.target;
+    draft.postings = original->postings;
+    for (Posting& posting : draft.postings) posting.side = posting.side == Side::debit ? Side::credit : Side::debit;
+    if (draft.description.empty()) draft.description = fmt::format("Reversal of {}", op.target->str());
+  }
+  return std::nullopt;
+}
+
+std::optional<PostOutcome> Planner::check_accounts(const Operation& op, const Entry& draft) {
+  for (const Posting& posting : draft.postings) {
+    const Account* found = account(posting.account);
+    if (found == nullptr) return rejected(PostResult::account_not_found, posting.account);
+    // Releasing a hold only gives back what was held, so it is allowed whatever the status.
+    if (op.kind != EntryKind::void_pending && found->status != AccountStatus::active) {
+      return rejected(status_result(found->status), posting.account);
+    }
+    if (posting.amount.currency() != found->currency) return rejected(PostResult::currency_mismatch, posting.account);
+  }
+  return std::nullopt;
+}
+
+std::optional<PostOutcome> Planner::apply(Entry& draft, const std::optional<Entry>& hold) {
+  std::map<std::string, Balances> after;  // the totals this entry would leave, per account
+  std::vector<std::string> order;
+  draft.balances_after.clear();
+  for (std::size_t i = 0; i < draft.postings.size(); ++i) {
+    const Posting& posting = draft.postings[i];
+    auto [it, first] = after.try_emplace(posting.account.str(), account(posting.account)->balances);
+    if (first) order.push_back(it->first);
+    if (!apply_leg(it->second, draft.kind, posting, hold ? &hold->postings[i] : nullptr)) {
+      return rejected(PostResult::overflow, posting.account);
+    }
+    draft.balances_after.push_back(it->second);
+  }
+  for (const std::string& id : order) {
+    Account& acct = *account(AccountId(id));
+    if (const auto broken = constraint_broken(acct, acct.balances, after.at(id))) return rejected(*broken, acct.id);
+  }
+  for (const std::string& id : order) account(AccountId(id))->balances = after.at(id);
+  return std::nullopt;
+}
+
+PostOutcome Planner::plan(const Operation& op) {
+  Entry draft{.id = op.request.id ? *op.request.id : EntryId(ids_.next()), .kind = op.kind};
+  if (auto existing = find_entry(draft.id)) {
+    const bool same = same_request(*existing, op);
+    return {same ? PostResult::exists : PostResult::exists_with_different_fields, std::move(existing), std::nullopt};
+  }
+  draft.postings = op.request.postings;
+  draft.description = op.request.description;
+  draft.metadata = op.request.metadata;
+  if (!balanced(draft.postings)) return rejected(PostResult::unbalanced);
+
+  std::optional<Entry> hold;
+  if (auto refused = resolve_target(op, draft, hold)) return *refused;
+  if (auto refused = check_accounts(op, draft)) return *refused;
+
+  const Timestamp now = clock_.now();
+  draft.recorded_at = std::max(now, head_.recorded_at);  // never decreases along the chain
+  draft.effective_at = op.request.effective_at.value_or(draft.recorded_at);
+  if (op.timeout) draft.expires_at = draft.recorded_at + *op.timeout;
+  if (auto refused = apply(draft, hold)) return *refused;
+
+  draft.sequence = head_.sequence + 1;
+  draft.previous_hash = head_.hash;
+  draft.hash = chain_hash(draft);
+  head_ = {draft.sequence, draft.hash, draft.recorded_at};
+  PostOutcome outcome{PostResult::ok, draft, std::nullopt};
+  stage(std::move(draft));
+  return outcome;
+}
+
+void Planner::stage(Entry entry) {
+  if (entry.pending_id) staged_resolutions_.emplace(entry.pending_id->str(), entry.kind);
+  if (entry.reverses) staged_reversals_.insert(entry.reverses->str());
+  staged_by_id_.emplace(entry.id.str(), staged_.size());
+  staged_.push_back(std::move(entry));
+}
+
+void Planner::write() {
+  std::set<std::string> touched;
+  for (const Entry& entry : staged_) {
+    work_.ledger().append(entry);
+    for (const Posting& posting : entry.postings) touched.insert(posting.account.str());
+  }
+  for (const std::string& id : touched) {
+    const Account& acct = *accounts_.at(id);
+    work_.accounts().set_balances(acct.id, acct.balances);
+  }
+}
+
+}  // namespace billing::detail

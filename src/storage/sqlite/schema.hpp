@@ -1,0 +1,37 @@
+// The SQLite file format of a billing store: the tables, their guards, the migrations that build them,
+// and the encodings of values that have no SQL type of their own (metadata). Internal to the adapter.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "billing/account.hpp"
+#include "statement.hpp"
+
+namespace billing::detail::sqlite {
+
+/// The schema version this library writes, kept in PRAGMA user_version.
+inline constexpr int k_schema_version = 1;
+/// PRAGMA application_id of a billing store ("BILL"), so that another program's SQLite file is told
+/// apart from a billing file and never migrated into one.
+inline constexpr std::int32_t k_application_id = 0x4249'4C4C;
+/// The oldest SQLite that can hold the schema (STRICT tables).
+inline constexpr int k_min_sqlite_version = 3'037'000;
+
+/// Brings the file behind `connection` to k_schema_version, inside BEGIN IMMEDIATE so that two
+/// processes opening a new file at once take turns and the second finds the work done. Leaves a
+/// current file unchanged. Throws StorageError when the file belongs to another program, was written
+/// by a newer version of the library, or the engine fails; nothing is changed then.
+void migrate(Connection& connection);
+
+/// Writes `metadata` into `out` (replacing its content) as a JSON object of strings: keys in map order,
+/// '"', '\' and control characters escaped, other bytes as they are. SQLite's json functions can read it.
+void encode_metadata(const Metadata& metadata, std::string& out);
+
+/// Reads a JSON object of strings back into Metadata: any JSON whitespace, every JSON escape including
+/// \uXXXX surrogate pairs (as UTF-8). Throws StorageError naming `what` for anything else: another
+/// JSON type, a duplicate key, a lone surrogate, bad syntax.
+[[nodiscard]] Metadata decode_metadata(std::string_view json, std::string_view what);
+
+}  // namespace billing::detail::sqlite

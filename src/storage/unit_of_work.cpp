@@ -1,0 +1,31 @@
+#include "billing/error.hpp"
+#include "billing/storage/store.hpp"
+
+namespace billing {
+
+UnitOfWork::UnitOfWork(Store& store, Access access) : transaction_(store.begin(access)) {
+  BILLING_ASSERT(transaction_ != nullptr);
+}
+
+UnitOfWork::~UnitOfWork() = default;  // the Transaction's destructor rolls back unless committed
+
+Transaction& UnitOfWork::open() {
+  if (transaction_ == nullptr) throw Misuse("unit_of_work", "is already committed");
+  return *transaction_;
+}
+
+void UnitOfWork::commit() {
+  open().commit();
+  transaction_.reset();
+}
+
+Access UnitOfWork::access() const {
+  if (transaction_ == nullptr) throw Misuse("unit_of_work", "is already committed");
+  return transaction_->access();
+}
+
+AccountRepository& UnitOfWork::accounts() { return open().accounts(); }
+
+LedgerRepository& UnitOfWork::ledger() { return open().ledger(); }
+
+}  // namespace billing
