@@ -1,21 +1,69 @@
 #!/usr/bin/python3
-"""Runs a benchmark binary and prints each result beside its baseline from the same run, as a ratio.
+"""Runs a benchmark binary and prints each result beside its baselines from the same run, as ratios.
 
 Usage: bench/report.py [build/bench/bench_money] [extra Google Benchmark flags]
-Each row names the baseline it is compared with; ratio = time of the row / time of its baseline,
-so 1.20 means 20% slower than the baseline and lower is better.
+       bench/report.py build/bench/bench_ledger [flags]
+
+Each row names the baseline it is compared with (a row may have several: one line each). The ratio is
+always ours / baseline, of one of two measures:
+  time        row time / baseline time, when either side reports no rate (bench_money):
+              1.20 means 20% slower than the baseline; lower is better, goals read "<= x".
+  throughput  row items/s / baseline items/s, when both report a rate (state.SetItemsProcessed,
+              bench_ledger): 0.80 means 80% of the baseline's rate; higher is better, goals read ">= x".
 """
 import json
 import subprocess
 import sys
 
+# row -> the baselines it is measured against, in the same run.
 BASELINES = {
-    "money_add": "baseline_checked_int128_add",
-    "baseline_checked_int128_add": "baseline_int64_add",
-    "money_multiply": "baseline_checked_int128_multiply_round",
-    "decimal_add_same_scale": "baseline_checked_int128_add",
+    # bench_money
+    "money_add": ["baseline_checked_int128_add"],
+    "baseline_checked_int128_add": ["baseline_int64_add"],
+    "money_multiply": ["baseline_checked_int128_multiply_round"],
+    "decimal_add_same_scale": ["baseline_checked_int128_add"],
+    # bench_ledger
+    "memory_transfer": ["baseline_map_update_vector_append"],
+    "memory_post_batch_1000": ["baseline_map_update_vector_append"],
+    "memory_post_batch_1000_hot": ["memory_post_batch_1000"],
+    "baseline_sqlite_same_statements_1000": ["baseline_sqlite_bare_postings_1000"],
+    "sqlite_post_batch_1000": ["baseline_sqlite_same_statements_1000", "baseline_sqlite_bare_postings_1000"],
+    "sqlite_post_batch_1000_hot": ["sqlite_post_batch_1000"],
+    "sqlite_transfer_full": ["baseline_sqlite_row_per_commit_full"],
 }
-GOALS = {"money_add": 1.5}
+# (row, baseline) -> the goal for their ratio; its direction follows the measure (see above).
+GOALS = {
+    ("money_add", "baseline_checked_int128_add"): 1.5,
+    ("memory_transfer", "baseline_map_update_vector_append"): 0.25,
+    ("memory_post_batch_1000", "baseline_map_update_vector_append"): 0.25,
+    ("memory_post_batch_1000_hot", "memory_post_batch_1000"): 0.9,
+    ("sqlite_post_batch_1000", "baseline_sqlite_same_statements_1000"): 0.8,
+    ("sqlite_post_batch_1000", "baseline_sqlite_bare_postings_1000"): 0.35,
+    ("sqlite_post_batch_1000_hot", "sqlite_post_batch_1000"): 0.9,
+    ("sqlite_transfer_full", "baseline_sqlite_row_per_commit_full"): 0.9,
+}
+ALLOCATION_COUNTERS = ("allocs_per_op", "allocs_per_item")
+
+
+def compare(run, baseline):
+    """(measure, ratio of ours to the baseline), by rate when both sides have one, else by time."""
+    if "items_per_second" in run and "items_per_second" in baseline:
+        return "throughput", run["items_per_second"] / baseline["items_per_second"]
+    return "time", run["real_time"] / baseline["real_time"]
+
+
+def verdict(measure, ratio, goal):
+    if goal is None:
+        return ""
+    met = ratio >= goal if measure == "throughput" else ratio <= goal
+    return f"{'>=' if measure == 'throughput' else '<='} {goal:<5} {'met' if met else 'NOT met'}"
+
+
+def allocations(run):
+    for counter in ALLOCATION_COUNTERS:
+        if counter in run:
+            return f"{run[counter]:.2f}"
+    return "-"
 
 
 def main() -> int:
@@ -24,13 +72,22 @@ def main() -> int:
     out = subprocess.run([binary, "--benchmark_format=json", *flags], check=True, capture_output=True, text=True)
     runs = json.loads(out.stdout)["benchmarks"]
     median = {r["run_name"].split("/")[0]: r for r in runs if r.get("aggregate_name", "median") == "median"}
-    print(f"{'benchmark':<42} {'ns/op':>9} {'allocs/op':>10}  {'vs baseline':<40} ratio  goal")
+    print("ratio = ours / baseline: time ratio (lower is better) unless both rows report items/s, then")
+    print("throughput ratio (higher is better). allocs = heap allocations per op (bench_money) or per item.")
+    print(f"{'benchmark':<38} {'ns/op':>12} {'items/s':>10} {'allocs':>7}  {'vs baseline':<38} "
+          f"{'measure':<10} {'ratio':>6}  goal")
     for name, run in median.items():
-        baseline = BASELINES.get(name)
-        ratio = f"{run['real_time'] / median[baseline]['real_time']:5.2f}" if baseline in median else "     "
-        goal = f"<= {GOALS[name]}" if name in GOALS else ""
-        allocs = f"{run['allocs_per_op']:.2f}" if "allocs_per_op" in run else "-"
-        print(f"{name:<42} {run['real_time']:9.2f} {allocs:>10}  {baseline or '-':<40} {ratio}  {goal}")
+        rate = f"{run['items_per_second']:10.4g}" if "items_per_second" in run else f"{'-':>10}"
+        head = f"{name:<38} {run['real_time']:12.2f} {rate} {allocations(run):>7}"
+        baselines = [b for b in BASELINES.get(name, []) if b in median] or [None]
+        for baseline in baselines:
+            if baseline is None:
+                print(f"{head}  {'-':<38}")
+                continue
+            measure, ratio = compare(run, median[baseline])
+            goal = verdict(measure, ratio, GOALS.get((name, baseline)))
+            print(f"{head}  {baseline:<38} {measure:<10} {ratio:6.3f}  {goal}")
+            head = f"{'':<38} {'':>12} {'':>10} {'':>7}"
     return 0
 
 

@@ -6,13 +6,14 @@
 namespace billing::python {
 
 void bind_time(py::module_& m) {
-  py::class_<Clock>(m, "Clock", "Where services read the current time.")
+  // Shared holders: Books keep their clock and id source alive, whoever made them.
+  py::class_<Clock, std::shared_ptr<Clock>>(m, "Clock", "Where services read the current time.")
       .def(
           "now", [](const Clock& clock) { return timestamp_to_py(clock.now()); }, "The current time, aware, UTC.");
-  py::class_<SystemClock, Clock>(m, "SystemClock", "The real time.").def(py::init<>());
-  py::class_<ManualClock, Clock>(m, "ManualClock", "A clock that moves only when told to.")
+  py::class_<SystemClock, Clock, std::shared_ptr<SystemClock>>(m, "SystemClock", "The real time.").def(py::init<>());
+  py::class_<ManualClock, Clock, std::shared_ptr<ManualClock>>(m, "ManualClock", "A clock that moves only when told to.")
       .def(py::init([](py::handle start) {
-             return std::make_unique<ManualClock>(start.is_none() ? Timestamp() : timestamp_from_py(start, "start"));
+             return std::make_shared<ManualClock>(start.is_none() ? Timestamp() : timestamp_from_py(start, "start"));
            }),
            py::arg("start") = py::none())
       .def(
@@ -22,10 +23,10 @@ void bind_time(py::module_& m) {
           "advance", [](ManualClock& clock, py::handle delta) { clock.advance(duration_from_py(delta, "delta")); },
           py::arg("delta"));
 
-  py::class_<IdSource>(m, "IdSource", "Makes new, unique id strings.").def("next", &IdSource::next);
-  py::class_<SequentialIds, IdSource>(m, "SequentialIds", "prefix + a 12-digit counter, for tests.")
+  py::class_<IdSource, std::shared_ptr<IdSource>>(m, "IdSource", "Makes new, unique id strings.").def("next", &IdSource::next);
+  py::class_<SequentialIds, IdSource, std::shared_ptr<SequentialIds>>(m, "SequentialIds", "prefix + a 12-digit counter, for tests.")
       .def(py::init<std::string, std::uint64_t>(), py::arg("prefix") = "id-", py::arg("start") = 1);
-  py::class_<Uuid7Ids, IdSource>(m, "Uuid7Ids", "Time-ordered UUIDv7 strings from the given clock.")
+  py::class_<Uuid7Ids, IdSource, std::shared_ptr<Uuid7Ids>>(m, "Uuid7Ids", "Time-ordered UUIDv7 strings from the given clock.")
       .def(py::init<const Clock&>(), py::arg("clock"), py::keep_alive<1, 2>());
 }
 

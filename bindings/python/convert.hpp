@@ -4,6 +4,8 @@
 
 #include <pybind11/pybind11.h>
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "billing/billing.hpp"
@@ -29,5 +31,12 @@ Timestamp::Duration duration_from_py(py::handle value, std::string_view field);
 
 /// A Python int as int64, raising billing.Overflow (through the translator) when it does not fit.
 std::int64_t int64_from_py(py::handle value, std::string_view field);
+
+/// An id of type IdT from an optional string (None stays absent).
+template <class IdT>
+std::optional<IdT> optional_id(const std::optional<std::string>& value) {
+  if (!value) return std::nullopt;
+  return IdT(*value);
+}
 
 }  // namespace billing::python

@@ -9,6 +9,11 @@ namespace py = pybind11;
 void bind_errors(py::module_& m);
 void bind_money(py::module_& m);
 void bind_time(py::module_& m);
+void bind_account_types(py::module_& m);
+void bind_accounts(py::module_& m);
+void bind_ledger_types(py::module_& m);
+void bind_ledger(py::module_& m);
+void bind_books(py::module_& m);
 }  // namespace billing::python
 
 PYBIND11_MODULE(_billing, m) {
@@ -17,4 +22,9 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_errors(m);
   billing::python::bind_money(m);
   billing::python::bind_time(m);
+  billing::python::bind_account_types(m);  // types first, so that functions can name them
+  billing::python::bind_ledger_types(m);
+  billing::python::bind_accounts(m);
+  billing::python::bind_ledger(m);
+  billing::python::bind_books(m);
 }

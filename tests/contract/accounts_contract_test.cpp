@@ -1,4 +1,6 @@
 // Opening accounts and their life cycle, on every adapter.
+#include "billing/accounts.hpp"
+
 #include "adapters.hpp"
 
 using namespace billing;

@@ -1,4 +1,6 @@
 // Reading the books back: balances as of the past, entries a page at a time, verify and export.
+#include "billing/books.hpp"
+
 #include "adapters.hpp"
 
 using namespace billing;

@@ -1,5 +1,7 @@
 // Posting entries: result codes in their documented order, balance constraints, batches, and that a
 // rejected entry leaves nothing behind. On every adapter.
+#include "billing/ledger.hpp"
+
 #include "adapters.hpp"
 
 using namespace billing;

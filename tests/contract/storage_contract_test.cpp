@@ -1,4 +1,8 @@
 // Units of work and repositories, directly: what every adapter must do, rollback included.
+#include "billing/storage/memory.hpp"
+#include "billing/storage/sqlite.hpp"
+#include "billing/storage/store.hpp"
+
 #include "adapters.hpp"
 
 using namespace billing;

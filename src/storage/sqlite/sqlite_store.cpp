@@ -71,19 +71,22 @@ constexpr std::string_view k_entry_exists = "SELECT 1 FROM entries WHERE id = ?1
 constexpr std::string_view k_find_entry = "SELECT " BILLING_ENTRY_COLUMNS
                                           " FROM entries AS e LEFT JOIN postings AS p ON p.sequence = e.sequence "
                                           "WHERE e.id = ?1 ORDER BY p.leg";
+// Bounding the page by its last sequence (not LIMIT on the joined rows) lets both loads walk the
+// entries and then each entry's postings in key order, with no sort.
 constexpr std::string_view k_scan_entries =
     "SELECT " BILLING_ENTRY_COLUMNS
-    " FROM (SELECT * FROM entries WHERE sequence > ?1 ORDER BY sequence LIMIT ?2) AS e "
-    "LEFT JOIN postings AS p ON p.sequence = e.sequence ORDER BY e.sequence, p.leg";
+    " FROM entries AS e LEFT JOIN postings AS p ON p.sequence = e.sequence "
+    "WHERE e.sequence > ?1 AND e.sequence <= (SELECT max(sequence) FROM "
+    "(SELECT sequence FROM entries WHERE sequence > ?1 ORDER BY sequence LIMIT ?2)) "
+    "ORDER BY e.sequence, p.leg";
 constexpr std::string_view k_entries_for_account =
-    "WITH page(sequence) AS ("
-    " SELECT DISTINCT a.sequence FROM postings AS a JOIN entries AS r ON r.sequence = a.sequence"
+    "SELECT " BILLING_ENTRY_COLUMNS
+    " FROM entries AS e LEFT JOIN postings AS p ON p.sequence = e.sequence "
+    "WHERE e.sequence IN (SELECT DISTINCT a.sequence FROM postings AS a JOIN entries AS r ON r.sequence = a.sequence"
     " WHERE a.account_id = ?1 AND a.sequence > ?2"
     " AND (?3 IS NULL OR r.recorded_at >= ?3) AND (?4 IS NULL OR r.recorded_at < ?4)"
     " ORDER BY a.sequence LIMIT ?5) "
-    "SELECT " BILLING_ENTRY_COLUMNS
-    " FROM page JOIN entries AS e ON e.sequence = page.sequence "
-    "LEFT JOIN postings AS p ON p.sequence = e.sequence ORDER BY e.sequence, p.leg";
+    "ORDER BY e.sequence, p.leg";
 #undef BILLING_ENTRY_COLUMNS
 
 constexpr std::string_view k_head = "SELECT sequence, hash, recorded_at FROM entries ORDER BY sequence DESC LIMIT 1";
@@ -96,8 +99,10 @@ constexpr std::string_view k_balances_at =
 // before `when` is the one with the largest sequence; the index answers it without a range scan.
 constexpr std::string_view k_sequence_at =
     "SELECT sequence FROM entries WHERE recorded_at <= ?1 ORDER BY recorded_at DESC, sequence DESC LIMIT 1";
+// INDEXED BY: without statistics the planner would rather scan every entry in sequence order than sort
+// the few expired holds.
 constexpr std::string_view k_expired_holds =
-    "SELECT e.id FROM entries AS e WHERE e.expires_at <= ?1 AND e.kind = 1 "
+    "SELECT e.id FROM entries AS e INDEXED BY entries_expires_at WHERE e.expires_at <= ?1 AND e.kind = 1 "
     "AND NOT EXISTS (SELECT 1 FROM entries AS r WHERE r.pending_id = e.id) ORDER BY e.sequence LIMIT ?2";
 
 // ------------------------------------------------------------------------------------------ values

@@ -1,0 +1,578 @@
+// The ledger's write paths beside baselines measured in the same run: a bare map-and-vector loop for the
+// in-memory store, hand-written SQLite C loops over the same file for the SQLite store, and an even spread
+// of accounts for the hot-account workload. Every row reports a rate (items/s, measured on the wall clock,
+// since commits wait for the disk); bench/report.py divides each rate by its baseline's, and
+// docs/benchmarks.md records the ratios.
+//
+// Every run posts the same transfers: accounts and amounts come from a fixed-seed splitmix64 stream, time
+// from a ManualClock and entry ids from SequentialIds. Databases are temporary files under /tmp.
+#include <benchmark/benchmark.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <billing/books.hpp>
+#include <billing/storage/memory.hpp>
+#include <billing/storage/sqlite.hpp>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "alloc_counter.hpp"
+
+namespace {
+
+using billing::AccountId;
+using billing::Balances;
+using billing::Books;
+using billing::Currency;
+using billing::Durability;
+using billing::EntryRequest;
+using billing::Money;
+using billing::PostResult;
+using billing::Side;
+using billing::TransferRequest;
+
+constexpr int k_accounts = 1000;
+constexpr std::size_t k_batch = 1000;       // transfers per post_batch, and per transaction of the C loops
+constexpr std::int64_t k_legs = 2;          // postings per transfer
+constexpr std::size_t k_pattern = 1 << 16;  // transfers in the pattern that every benchmark cycles through
+constexpr std::int64_t k_max_amount_minor = 100'000;
+const billing::Timestamp k_now = billing::Timestamp::parse("2026-11-22T00:00:00Z");
+
+// ------------------------------------------------------------------------------------------ workload
+
+// splitmix64: a fixed stream, so that every run and every row posts the same transfers.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(std::uint64_t seed) noexcept : state_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+struct Move {
+  int debit;
+  int credit;
+  std::int64_t amount_minor;
+};
+
+/// even: both sides uniform over every account. hot: every transfer debits account 0.
+enum class Spread { even, hot };
+
+std::vector<Move> make_moves(Spread spread) {
+  SplitMix64 random(42);
+  const auto pick = [&random](int bound) {
+    return static_cast<int>(random.next() % static_cast<std::uint64_t>(bound));
+  };
+  std::vector<Move> out;
+  out.reserve(k_pattern);
+  for (std::size_t i = 0; i < k_pattern; ++i) {
+    const int debit = spread == Spread::hot ? 0 : pick(k_accounts);
+    const int credit = (debit + 1 + pick(k_accounts - 1)) % k_accounts;  // never the debit account
+    out.push_back({debit, credit, 1 + static_cast<std::int64_t>(random.next() % k_max_amount_minor)});
+  }
+  return out;
+}
+
+const std::vector<Move>& moves(Spread spread) {
+  static const std::vector<Move> even = make_moves(Spread::even);
+  static const std::vector<Move> hot = make_moves(Spread::hot);
+  return spread == Spread::even ? even : hot;
+}
+
+// "acct-0000" ... "acct-0999": zero-padded, so id order is index order.
+const std::vector<std::string>& account_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (int i = 0; i < k_accounts; ++i) out.push_back(fmt::format("acct-{:04}", i));
+    return out;
+  }();
+  return names;
+}
+
+const std::vector<AccountId>& account_ids() {
+  static const std::vector<AccountId> ids = [] {
+    std::vector<AccountId> out;
+    for (const std::string& name : account_names()) out.emplace_back(name);
+    return out;
+  }();
+  return ids;
+}
+
+Money usd(std::int64_t minor) { return Money::from_minor(minor, Currency("USD")); }
+
+// The caller's requests are built before the clock starts: only what the library does with them is timed.
+const std::vector<TransferRequest>& transfer_requests() {
+  static const std::vector<TransferRequest> requests = [] {
+    std::vector<TransferRequest> out;
+    for (const Move& move : moves(Spread::even)) {
+      out.push_back(
+          {.debit = account_ids()[move.debit], .credit = account_ids()[move.credit], .amount = usd(move.amount_minor)});
+    }
+    return out;
+  }();
+  return requests;
+}
+
+std::vector<std::vector<EntryRequest>> make_batches(Spread spread) {
+  std::vector<std::vector<EntryRequest>> out(k_pattern / k_batch);
+  for (std::size_t i = 0; i < out.size() * k_batch; ++i) {
+    const Move& move = moves(spread)[i];
+    out[i / k_batch].push_back({.postings = {{account_ids()[move.debit], Side::debit, usd(move.amount_minor)},
+                                             {account_ids()[move.credit], Side::credit, usd(move.amount_minor)}}});
+  }
+  return out;
+}
+
+const std::vector<std::vector<EntryRequest>>& batch_requests(Spread spread) {
+  static const auto even = make_batches(Spread::even);
+  static const auto hot = make_batches(Spread::hot);
+  return spread == Spread::even ? even : hot;
+}
+
+// ------------------------------------------------------------------------------------------ set-up
+
+/// A database path under /tmp, removed (with its WAL and shared-memory files) before and after use.
+class TempDb {
+ public:
+  explicit TempDb(std::string_view tag) : path_(fmt::format("/tmp/billing-bench-{}-{}.db", ::getpid(), tag)) {
+    remove();
+  }
+  ~TempDb() { remove(); }
+  TempDb(const TempDb&) = delete;
+  TempDb& operator=(const TempDb&) = delete;
+
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  void remove() const noexcept {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix, ignored);
+  }
+  std::string path_;
+};
+
+/// Books on `store` with a fixed clock, sequential entry ids ("e-000000000001", ...) and every account open.
+std::unique_ptr<Books> open_books(std::unique_ptr<billing::Store> store) {
+  auto books = std::make_unique<Books>(std::move(store), std::make_shared<billing::ManualClock>(k_now),
+                                       std::make_shared<billing::SequentialIds>("e-"));
+  const auto work = books->transaction();
+  for (const AccountId& id : account_ids()) {
+    const auto outcome = books->accounts().create({.id = id, .currency = Currency("USD"), .name = id.str()});
+    if (outcome.result != billing::AccountResult::ok) throw std::runtime_error("could not open " + id.str());
+  }
+  work->commit();
+  return books;
+}
+
+billing::SqliteOptions sqlite_options(Durability durability) { return {.durability = durability}; }
+
+void report(benchmark::State& state, std::int64_t items_per_iteration, std::size_t allocations_before) {
+  const auto items = state.iterations() * items_per_iteration;
+  state.SetItemsProcessed(items);
+  const std::size_t made = billing::test::allocations_on_this_thread() - allocations_before;
+  state.counters["allocs_per_item"] = benchmark::Counter(static_cast<double>(made) / static_cast<double>(items));
+}
+
+// ------------------------------------------------------------------------------------------ in memory
+
+// What the ledger does at its simplest: two balances move, two postings are appended.
+void baseline_map_update_vector_append(benchmark::State& state) {
+  const std::vector<Move>& pattern = moves(Spread::even);
+  const std::vector<std::string>& names = account_names();
+  std::unordered_map<std::string, std::int64_t> balances;
+  for (const std::string& name : names) balances.emplace(name, 0);
+  struct Row {
+    const std::string* account;
+    std::int64_t amount_minor;
+  };
+  std::vector<Row> journal;
+  std::size_t next = 0;
+  const std::size_t before = billing::test::allocations_on_this_thread();
+  for (auto _ : state) {
+    const Move& move = pattern[next++ % k_pattern];
+    balances[names[move.debit]] += move.amount_minor;
+    balances[names[move.credit]] -= move.amount_minor;
+    journal.push_back({&names[move.debit], move.amount_minor});
+    journal.push_back({&names[move.credit], -move.amount_minor});
+    benchmark::DoNotOptimize(journal.data());
+  }
+  report(state, k_legs, before);
+}
+BENCHMARK(baseline_map_update_vector_append)->UseRealTime();
+
+void memory_transfer(benchmark::State& state) {
+  const auto books = open_books(billing::open_memory());
+  const std::vector<TransferRequest>& requests = transfer_requests();
+  std::size_t next = 0;
+  const std::size_t before = billing::test::allocations_on_this_thread();
+  for (auto _ : state) {
+    const auto outcome = books->ledger().transfer(requests[next++ % k_pattern]);
+    if (outcome.result != PostResult::ok) state.SkipWithError("a transfer was rejected");
+  }
+  report(state, k_legs, before);
+}
+BENCHMARK(memory_transfer)->UseRealTime();
+
+void post_batches(benchmark::State& state, Books& books, Spread spread) {
+  const auto& batches = batch_requests(spread);
+  std::size_t next = 0;
+  const std::size_t before = billing::test::allocations_on_this_thread();
+  for (auto _ : state) {
+    const auto outcomes = books.ledger().post_batch(batches[next++ % batches.size()]);
+    if (outcomes.front().result != PostResult::ok) state.SkipWithError("a batch was rejected");
+  }
+  report(state, static_cast<std::int64_t>(k_batch) * k_legs, before);
+}
+
+void memory_post_batch_1000(benchmark::State& state) {
+  post_batches(state, *open_books(billing::open_memory()), Spread::even);
+}
+BENCHMARK(memory_post_batch_1000)->UseRealTime();
+
+void memory_post_batch_1000_hot(benchmark::State& state) {
+  post_batches(state, *open_books(billing::open_memory()), Spread::hot);
+}
+BENCHMARK(memory_post_batch_1000_hot)->UseRealTime();
+
+// ------------------------------------------------------------------------------------------ SQLite by hand
+
+[[noreturn]] void fail(sqlite3* db, std::string_view what) {
+  throw std::runtime_error(fmt::format("{}: {}", what, db != nullptr ? sqlite3_errmsg(db) : "no connection"));
+}
+
+/// A connection set up as the adapter sets up its own (src/storage/sqlite/statement.cpp): no SQLite mutex,
+/// extended result codes, a busy timeout, foreign keys on, WAL, and the given synchronous level. Statements
+/// are prepared once and kept, as the adapter's statement cache keeps them.
+class RawDb {
+ public:
+  RawDb(const std::string& path, std::string_view synchronous) {
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) fail(db_, "open " + path);
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 10'000);
+    exec(fmt::format("PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;", synchronous));
+  }
+  ~RawDb() {
+    for (sqlite3_stmt* statement : statements_) sqlite3_finalize(statement);
+    sqlite3_close_v2(db_);
+  }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
+
+  void exec(const std::string& sql) {
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail(db_, sql);
+  }
+
+  [[nodiscard]] sqlite3_stmt* prepare(std::string_view sql) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &statement,
+                           nullptr) != SQLITE_OK) {
+      fail(db_, sql);
+    }
+    statements_.push_back(statement);
+    return statement;
+  }
+
+  /// Steps a statement that returns no rows, then rewinds it (keeping its bindings).
+  void run(sqlite3_stmt* statement) {
+    if (sqlite3_step(statement) != SQLITE_DONE) fail(db_, sqlite3_sql(statement));
+    sqlite3_reset(statement);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::vector<sqlite3_stmt*> statements_;
+};
+
+/// Ends a use of a statement the way the adapter's StatementLease does: rewound, every parameter NULL.
+void release(sqlite3_stmt* statement) {
+  sqlite3_reset(statement);
+  sqlite3_clear_bindings(statement);
+}
+
+void bind_text(sqlite3_stmt* statement, int index, std::string_view text) {
+  sqlite3_bind_text64(statement, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+// The statements SqliteStore runs for one post_batch, copied from src/storage/sqlite/sqlite_store.cpp.
+constexpr std::string_view k_sql_begin_write = "BEGIN IMMEDIATE";
+constexpr std::string_view k_sql_commit = "COMMIT";
+constexpr std::string_view k_sql_head =
+    "SELECT sequence, hash, recorded_at FROM entries ORDER BY sequence DESC LIMIT 1";
+constexpr std::string_view k_sql_find_entry =
+    "SELECT e.sequence, e.id, e.kind, e.description, e.metadata, e.effective_at, e.recorded_at, e.pending_id, "
+    "e.expires_at, e.reverses, e.previous_hash, e.hash, p.leg, p.account_id, p.side, p.amount_minor, p.currency, "
+    "p.debits_posted, p.credits_posted, p.debits_pending, p.credits_pending"
+    " FROM entries AS e LEFT JOIN postings AS p ON p.sequence = e.sequence "
+    "WHERE e.id = ?1 ORDER BY p.leg";
+constexpr std::string_view k_sql_find_account =
+    "SELECT id, currency, currency_places, name, normal_side, status, flags, limit_minor, metadata, created_at, "
+    "debits_posted, credits_posted, debits_pending, credits_pending FROM accounts WHERE id = ?1";
+constexpr std::string_view k_sql_insert_entry =
+    "INSERT INTO entries (sequence, id, kind, description, metadata, effective_at, recorded_at, pending_id, "
+    "expires_at, reverses, previous_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+constexpr std::string_view k_sql_insert_posting =
+    "INSERT INTO postings (sequence, leg, account_id, side, amount_minor, currency, debits_posted, credits_posted, "
+    "debits_pending, credits_pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr std::string_view k_sql_set_balances =
+    "UPDATE accounts SET debits_posted = ?2, credits_posted = ?3, debits_pending = ?4, credits_pending = ?5 "
+    "WHERE id = ?1";
+
+/// Lets open_sqlite create the schema at `path` and open the benchmark's accounts there, then closes it.
+const std::string& with_schema_and_accounts(const std::string& path) {
+  static_cast<void>(open_books(billing::open_sqlite(path, sqlite_options(Durability::normal))));
+  return path;
+}
+
+/// The adapter's statements, run by hand on another connection to a file of the same schema.
+class SameStatements {
+ public:
+  explicit SameStatements(const std::string& path)
+      : db_(with_schema_and_accounts(path), "NORMAL"),
+        begin_(db_.prepare(k_sql_begin_write)),
+        commit_(db_.prepare(k_sql_commit)),
+        head_(db_.prepare(k_sql_head)),
+        find_entry_(db_.prepare(k_sql_find_entry)),
+        find_account_(db_.prepare(k_sql_find_account)),
+        insert_entry_(db_.prepare(k_sql_insert_entry)),
+        insert_posting_(db_.prepare(k_sql_insert_posting)),
+        set_balances_(db_.prepare(k_sql_set_balances)),
+        balances_(k_accounts),
+        loaded_(k_accounts) {}
+
+  /// One post_batch of `moves`: read the head, look up each new id and each account once, then append
+  /// every entry with its postings, save the touched accounts in id order, commit.
+  void post(std::span<const Move> moves) {
+    db_.run(begin_);
+    release(begin_);
+    const std::uint64_t head = read_head();
+    std::fill(loaded_.begin(), loaded_.end(), false);
+    after_.clear();
+    for (std::size_t i = 0; i < moves.size(); ++i) {
+      check_new(head + 1 + i);
+      after_.push_back({apply(moves[i].debit, Side::debit, moves[i].amount_minor),
+                        apply(moves[i].credit, Side::credit, moves[i].amount_minor)});
+    }
+    for (std::size_t i = 0; i < moves.size(); ++i) append(head + 1 + i, moves[i], after_[i]);
+    for (int account = 0; account < k_accounts; ++account) {
+      if (loaded_[account]) save(account);
+    }
+    db_.run(commit_);
+    release(commit_);
+  }
+
+ private:
+  std::uint64_t read_head() {
+    std::uint64_t sequence = 0;
+    const int rc = sqlite3_step(head_);
+    if (rc == SQLITE_ROW) {
+      sequence = static_cast<std::uint64_t>(sqlite3_column_int64(head_, 0));
+      benchmark::DoNotOptimize(sqlite3_column_blob(head_, 1));
+      benchmark::DoNotOptimize(sqlite3_column_int64(head_, 2));
+    } else if (rc != SQLITE_DONE) {
+      fail(db_.handle(), "read the head");
+    }
+    release(head_);
+    return sequence;
+  }
+
+  std::string_view entry_id(std::uint64_t sequence) {
+    const auto end = fmt::format_to_n(id_.data(), id_.size(), "e-{:012}", sequence).out;
+    return {id_.data(), static_cast<std::size_t>(end - id_.data())};
+  }
+
+  void check_new(std::uint64_t sequence) {
+    bind_text(find_entry_, 1, entry_id(sequence));
+    if (sqlite3_step(find_entry_) != SQLITE_DONE) fail(db_.handle(), "an entry id is taken");
+    release(find_entry_);
+  }
+
+  void load(int account) {
+    bind_text(find_account_, 1, account_names()[account]);
+    if (sqlite3_step(find_account_) != SQLITE_ROW) fail(db_.handle(), "find an account");
+    for (const int column : {0, 1, 3, 8}) benchmark::DoNotOptimize(sqlite3_column_text(find_account_, column));
+    for (const int column : {2, 4, 5, 6, 7, 9}) benchmark::DoNotOptimize(sqlite3_column_int64(find_account_, column));
+    balances_[account] = {sqlite3_column_int64(find_account_, 10), sqlite3_column_int64(find_account_, 11),
+                          sqlite3_column_int64(find_account_, 12), sqlite3_column_int64(find_account_, 13)};
+    release(find_account_);
+    loaded_[account] = true;
+  }
+
+  Balances apply(int account, Side side, std::int64_t amount_minor) {
+    if (!loaded_[account]) load(account);
+    Balances& totals = balances_[account];
+    (side == Side::debit ? totals.debits_posted : totals.credits_posted) += amount_minor;
+    return totals;
+  }
+
+  void append(std::uint64_t sequence, const Move& move, const std::array<Balances, 2>& after) {
+    static constexpr std::array<std::uint8_t, 32> k_hash{};  // the C loop computes no hash chain
+    const auto seq = static_cast<std::int64_t>(sequence);
+    sqlite3_bind_int64(insert_entry_, 1, seq);
+    bind_text(insert_entry_, 2, entry_id(sequence));
+    sqlite3_bind_int64(insert_entry_, 3, 0);
+    bind_text(insert_entry_, 4, "");
+    bind_text(insert_entry_, 5, "{}");
+    sqlite3_bind_int64(insert_entry_, 6, k_now.unix_micros());
+    sqlite3_bind_int64(insert_entry_, 7, k_now.unix_micros());
+    sqlite3_bind_blob64(insert_entry_, 11, k_hash.data(), k_hash.size(), SQLITE_STATIC);
+    sqlite3_bind_blob64(insert_entry_, 12, k_hash.data(), k_hash.size(), SQLITE_STATIC);
+    db_.run(insert_entry_);
+    release(insert_entry_);
+    sqlite3_bind_int64(insert_posting_, 1, seq);
+    const std::array<int, 2> accounts{move.debit, move.credit};
+    for (int leg = 0; leg < 2; ++leg) {
+      sqlite3_bind_int64(insert_posting_, 2, leg);
+      bind_text(insert_posting_, 3, account_names()[accounts[leg]]);
+      sqlite3_bind_int64(insert_posting_, 4, leg);  // debit 0, credit 1
+      sqlite3_bind_int64(insert_posting_, 5, move.amount_minor);
+      bind_text(insert_posting_, 6, "USD");
+      bind_balances(insert_posting_, 7, after[leg]);
+      db_.run(insert_posting_);
+    }
+    release(insert_posting_);
+  }
+
+  void save(int account) {
+    bind_text(set_balances_, 1, account_names()[account]);
+    bind_balances(set_balances_, 2, balances_[account]);
+    db_.run(set_balances_);
+    if (sqlite3_changes(db_.handle()) != 1) fail(db_.handle(), "save an account");
+    release(set_balances_);
+  }
+
+  static void bind_balances(sqlite3_stmt* statement, int first, const Balances& totals) {
+    sqlite3_bind_int64(statement, first, totals.debits_posted);
+    sqlite3_bind_int64(statement, first + 1, totals.credits_posted);
+    sqlite3_bind_int64(statement, first + 2, totals.debits_pending);
+    sqlite3_bind_int64(statement, first + 3, totals.credits_pending);
+  }
+
+  RawDb db_;
+  sqlite3_stmt* begin_;
+  sqlite3_stmt* commit_;
+  sqlite3_stmt* head_;
+  sqlite3_stmt* find_entry_;
+  sqlite3_stmt* find_account_;
+  sqlite3_stmt* insert_entry_;
+  sqlite3_stmt* insert_posting_;
+  sqlite3_stmt* set_balances_;
+  std::vector<Balances> balances_;
+  std::vector<bool> loaded_;  // this batch; accounts are read once per transaction, as the Planner does
+  std::vector<std::array<Balances, 2>> after_;
+  std::array<char, 32> id_{};
+};
+
+void baseline_sqlite_same_statements_1000(benchmark::State& state) {
+  const TempDb file("same-statements");
+  SameStatements db(file.path());
+  const std::vector<Move>& pattern = moves(Spread::even);
+  std::size_t next = 0;
+  const std::size_t before = billing::test::allocations_on_this_thread();
+  for (auto _ : state) {
+    db.post(std::span(pattern).subspan(next, k_batch));
+    next = (next + k_batch) % (k_pattern / k_batch * k_batch);
+  }
+  report(state, static_cast<std::int64_t>(k_batch) * k_legs, before);
+}
+BENCHMARK(baseline_sqlite_same_statements_1000)->UseRealTime();
+
+// The least a journal of postings can do: two plain rows per transfer, one transaction per 1,000 transfers.
+void baseline_sqlite_bare_postings_1000(benchmark::State& state) {
+  const TempDb file("bare-postings");
+  RawDb db(file.path(), "NORMAL");
+  db.exec("CREATE TABLE postings (entry INTEGER NOT NULL, account_id TEXT NOT NULL, amount_minor INTEGER NOT NULL)");
+  sqlite3_stmt* begin = db.prepare("BEGIN");
+  sqlite3_stmt* commit = db.prepare("COMMIT");
+  sqlite3_stmt* insert = db.prepare("INSERT INTO postings (entry, account_id, amount_minor) VALUES (?1, ?2, ?3)");
+  const std::vector<Move>& pattern = moves(Spread::even);
+  std::int64_t entry = 0;
+  const std::size_t before = billing::test::allocations_on_this_thread();
+  for (auto _ : state) {
+    db.run(begin);
+    for (std::size_t i = 0; i < k_batch; ++i, ++entry) {
+      const Move& move = pattern[static_cast<std::size_t>(entry) % k_pattern];
+      sqlite3_bind_int64(insert, 1, entry);
+      bind_text(insert, 2, account_names()[move.debit]);
+      sqlite3_bind_int64(insert, 3, move.amount_minor);
+      db.run(insert);
+      bind_text(insert, 2, account_names()[move.credit]);
+      sqlite3_bind_int64(insert, 3, -move.amount_minor);
+      db.run(insert);
+    }
+    db.run(commit);
+  }
+  report(state, static_cast<std::int64_t>(k_batch) * k_legs, before);
+}
+BENCHMARK(baseline_sqlite_bare_postings_1000)->UseRealTime();
+
+// One row, one commit, each commit on the disk before the next begins.
+void baseline_sqlite_row_per_commit_full(benchmark::State& state) {
+  const TempDb file("row-per-commit");
+  RawDb db(file.path(), "FULL");
+  db.exec("CREATE TABLE postings (entry INTEGER NOT NULL, account_id TEXT NOT NULL, amount_minor INTEGER NOT NULL)");
+  sqlite3_stmt* insert = db.prepare("INSERT INTO postings (entry, account_id, amount_minor) VALUES (?1, ?2, ?3)");
+  const std::vector<Move>& pattern = moves(Spread::even);
+  std::int64_t entry = 0;
+  const std::size_t before = billing::test::allocations_on_this_thread();
+  for (auto _ : state) {
+    const Move& move = pattern[static_cast<std::size_t>(entry) % k_pattern];
+    sqlite3_bind_int64(insert, 1, entry++);
+    bind_text(insert, 2, account_names()[move.debit]);
+    sqlite3_bind_int64(insert, 3, move.amount_minor);
+    db.run(insert);
+  }
+  report(state, 1, before);
+}
+BENCHMARK(baseline_sqlite_row_per_commit_full)->UseRealTime();
+
+// ------------------------------------------------------------------------------------------ SQLite, ours
+
+void sqlite_post_batch_1000(benchmark::State& state) {
+  const TempDb file("ours-even");
+  post_batches(state, *open_books(billing::open_sqlite(file.path(), sqlite_options(Durability::normal))), Spread::even);
+}
+BENCHMARK(sqlite_post_batch_1000)->UseRealTime();
+
+void sqlite_post_batch_1000_hot(benchmark::State& state) {
+  const TempDb file("ours-hot");
+  post_batches(state, *open_books(billing::open_sqlite(file.path(), sqlite_options(Durability::normal))), Spread::hot);
+}
+BENCHMARK(sqlite_post_batch_1000_hot)->UseRealTime();
+
+// One Ledger::transfer per commit (each its own unit of work), synchronous=FULL. Items are commits.
+void sqlite_transfer_full(benchmark::State& state) {
+  const TempDb file("ours-full");
+  const auto books = open_books(billing::open_sqlite(file.path(), sqlite_options(Durability::full)));
+  const std::vector<TransferRequest>& requests = transfer_requests();
+  std::size_t next = 0;
+  const std::size_t before = billing::test::allocations_on_this_thread();
+  for (auto _ : state) {
+    const auto outcome = books->ledger().transfer(requests[next++ % k_pattern]);
+    if (outcome.result != PostResult::ok) state.SkipWithError("a transfer was rejected");
+  }
+  report(state, 1, before);
+}
+BENCHMARK(sqlite_transfer_full)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
