@@ -45,7 +45,8 @@ void BooksTransaction::commit() {
 Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, std::shared_ptr<IdSource> ids)
     : context_(std::make_unique<detail::Context>(std::move(store), std::move(clock), std::move(ids))),
       accounts_(*context_),
-      ledger_(*context_) {}
+      ledger_(*context_),
+      idempotency_(*context_) {}
 
 Books::~Books() = default;
 

@@ -82,18 +82,22 @@ std::string canonical_encoding(const Entry& entry) {
   return out;
 }
 
-Hash chain_hash(const Entry& entry) {
-  const std::string encoded = canonical_encoding(entry);
+Hash sha256(std::initializer_list<std::string_view> parts) {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   Hash digest{};
   unsigned int size = 0;
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(context.get(), entry.previous_hash.data(), entry.previous_hash.size()) != 1 ||
-      EVP_DigestUpdate(context.get(), encoded.data(), encoded.size()) != 1 ||
-      EVP_DigestFinal_ex(context.get(), digest.data(), &size) != 1 || size != digest.size()) {
+  bool ok = context && EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) == 1;
+  for (std::string_view part : parts) ok = ok && EVP_DigestUpdate(context.get(), part.data(), part.size()) == 1;
+  if (!ok || EVP_DigestFinal_ex(context.get(), digest.data(), &size) != 1 || size != digest.size()) {
     throw InvariantViolation("hash", "libcrypto failed to compute SHA-256");
   }
   return digest;
+}
+
+Hash chain_hash(const Entry& entry) {
+  const std::string encoded = canonical_encoding(entry);
+  const std::string_view previous(reinterpret_cast<const char*>(entry.previous_hash.data()), entry.previous_hash.size());
+  return sha256({previous, encoded});
 }
 
 }  // namespace detail

@@ -15,6 +15,8 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::storage: return "storage";
     case ErrorCode::invariant_violation: return "invariant_violation";
     case ErrorCode::misuse: return "misuse";
+    case ErrorCode::idempotency_mismatch: return "idempotency_mismatch";
+    case ErrorCode::idempotency_conflict: return "idempotency_conflict";
   }
   return "unknown";
 }

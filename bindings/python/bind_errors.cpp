@@ -53,7 +53,9 @@ void bind_errors(py::module_& m) {
       .value("DIVISION_BY_ZERO", ErrorCode::division_by_zero)
       .value("STORAGE", ErrorCode::storage)
       .value("INVARIANT_VIOLATION", ErrorCode::invariant_violation)
-      .value("MISUSE", ErrorCode::misuse);
+      .value("MISUSE", ErrorCode::misuse)
+      .value("IDEMPOTENCY_MISMATCH", ErrorCode::idempotency_mismatch)
+      .value("IDEMPOTENCY_CONFLICT", ErrorCode::idempotency_conflict);
 
   auto& by_code = classes();
   PyObject* root =
@@ -75,6 +77,10 @@ void bind_errors(py::module_& m) {
   by_code[ErrorCode::invariant_violation] =
       define(m, "InvariantViolation", "A guaranteed rule was found broken: a bug or tampering.", bases({root}));
   by_code[ErrorCode::misuse] = define(m, "Misuse", "The API was called out of order.", bases({root}));
+  by_code[ErrorCode::idempotency_mismatch] =
+      define(m, "IdempotencyMismatch", "An idempotency key reused for another request.", bases({root}));
+  by_code[ErrorCode::idempotency_conflict] =
+      define(m, "IdempotencyConflict", "An idempotency key held by a request still in flight.", bases({root}));
 
   py::register_exception_translator([](std::exception_ptr thrown) {
     try {

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "billing/accounts.hpp"
+#include "billing/idempotency.hpp"
 #include "billing/ledger.hpp"
 #include "billing/storage/store.hpp"
 
@@ -56,6 +57,7 @@ class Books {
 
   [[nodiscard]] Accounts& accounts() noexcept { return accounts_; }
   [[nodiscard]] Ledger& ledger() noexcept { return ledger_; }
+  [[nodiscard]] Idempotency& idempotency() noexcept { return idempotency_; }
 
   /// Opens a write unit of work for this thread. Throws Misuse when this thread already has one open.
   [[nodiscard]] std::unique_ptr<BooksTransaction> transaction();
@@ -67,6 +69,7 @@ class Books {
   std::unique_ptr<detail::Context> context_;
   Accounts accounts_;
   Ledger ledger_;
+  Idempotency idempotency_;
 };
 
 namespace detail {

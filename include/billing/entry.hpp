@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,6 +72,8 @@ namespace detail {
 /// The canonical, unambiguous byte encoding of an entry's content that the hash covers: every field
 /// except the hashes and balances_after, each length-prefixed.
 [[nodiscard]] std::string canonical_encoding(const Entry& entry);
+/// SHA-256 of the parts, one after another.
+[[nodiscard]] Hash sha256(std::initializer_list<std::string_view> parts);
 /// SHA-256 of previous_hash followed by canonical_encoding(entry).
 [[nodiscard]] Hash chain_hash(const Entry& entry);
 }  // namespace detail

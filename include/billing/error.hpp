@@ -23,6 +23,8 @@ enum class ErrorCode {
   storage,              ///< the storage engine failed (I/O, corruption, a lock timeout)
   invariant_violation,  ///< a rule the library guarantees was found broken: a bug or tampering
   misuse,               ///< the API was called out of order (for example commit twice)
+  idempotency_mismatch, ///< an idempotency key reused for another request (thrown by throwing wrappers)
+  idempotency_conflict, ///< an idempotency key held by a request still in flight (thrown by throwing wrappers)
 };
 
 /// The name of a code, such as "currency_mismatch".
@@ -57,6 +59,8 @@ BILLING_DEFINE_ERROR(DivisionByZero, division_by_zero);
 BILLING_DEFINE_ERROR(StorageError, storage);
 BILLING_DEFINE_ERROR(InvariantViolation, invariant_violation);
 BILLING_DEFINE_ERROR(Misuse, misuse);
+BILLING_DEFINE_ERROR(IdempotencyMismatch, idempotency_mismatch);
+BILLING_DEFINE_ERROR(IdempotencyConflict, idempotency_conflict);
 
 #undef BILLING_DEFINE_ERROR
 

@@ -28,4 +28,6 @@ AccountRepository& UnitOfWork::accounts() { return open().accounts(); }
 
 LedgerRepository& UnitOfWork::ledger() { return open().ledger(); }
 
+IdempotencyRepository& UnitOfWork::idempotency() { return open().idempotency(); }
+
 }  // namespace billing

@@ -137,12 +137,12 @@ std::string pragma(Store& store, std::string_view name) {
 
 // ------------------------------------------------------------------------------------------ the file
 
-TEST_CASE("a new file gets schema version 1, the billing application id and WAL") {
+TEST_CASE("a new file gets the current schema version, the billing application id and WAL") {
   TempDir dir;
   const std::string path = dir.file("new.db");
   auto store = open_sqlite(path);
   RawDb raw(path);
-  CHECK(raw.integer("PRAGMA user_version") == 1);
+  CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
   CHECK(raw.integer("PRAGMA application_id") == detail::sqlite::k_application_id);
   CHECK(raw.text("PRAGMA journal_mode") == "wal");  // kept in the file, so any connection reports it
   CHECK(pragma(*store, "journal_mode") == "wal");
@@ -170,7 +170,24 @@ TEST_CASE("reopening a current file keeps its data and version") {
   CHECK(work.ledger().head().sequence == 2);
   CHECK(work.accounts().find(AccountId("a")) == make_account("a"));
   RawDb raw(path);
-  CHECK(raw.integer("PRAGMA user_version") == 1);
+  CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
+}
+
+TEST_CASE("a version 1 file is migrated to the current version, keeping its rows") {
+  TempDir dir;
+  const std::string path = dir.file("v1.db");
+  seeded_store(path).reset();
+  {
+    // Version 2 only added the idempotency table: without it, this is what version 1 wrote.
+    RawDb raw(path);
+    REQUIRE(raw.exec("DROP TABLE idempotency_keys; PRAGMA user_version = 1") == SQLITE_OK);
+  }
+  auto store = open_sqlite(path);
+  RawDb raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
+  UnitOfWork work(*store, Access::write);
+  CHECK(work.ledger().head().sequence == 2);
+  CHECK_FALSE(work.idempotency().find("scope", "key").has_value());
 }
 
 TEST_CASE("a file that is not SQLite is a StorageError") {
@@ -186,11 +203,11 @@ TEST_CASE("a file from a newer version of the library is a StorageError, and sta
   seeded_store(path).reset();
   {
     RawDb raw(path);
-    REQUIRE(raw.exec("PRAGMA user_version = 2") == SQLITE_OK);
+    REQUIRE(raw.exec(fmt::format("PRAGMA user_version = {}", detail::sqlite::k_schema_version + 1)) == SQLITE_OK);
   }
   CHECK_THROWS_AS((void)open_sqlite(path), StorageError);
   RawDb raw(path);
-  CHECK(raw.integer("PRAGMA user_version") == 2);
+  CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version + 1);
 }
 
 TEST_CASE("another program's SQLite file is refused and left untouched") {
@@ -305,20 +322,21 @@ TEST_CASE("the schema's checks repeat the invariants of the value types") {
   auto store = seeded_store(path, 1);
   RawDb raw(path);
   REQUIRE(raw.exec("PRAGMA foreign_keys = ON") == SQLITE_OK);
-  const std::string entry = "INSERT INTO entries (sequence, id, kind, description, metadata, effective_at, "
-                            "recorded_at, pending_id, expires_at, reverses, previous_hash, hash) VALUES ";
+  const std::string entry =
+      "INSERT INTO entries (sequence, id, kind, description, metadata, effective_at, "
+      "recorded_at, pending_id, expires_at, reverses, previous_hash, hash) VALUES ";
   for (const std::string& bad : std::vector<std::string>{
            entry + "(2, 'x', 2, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",  // no pending_id
            entry + "(2, 'x', 0, '', '{}', 0, 0, 'e1', NULL, NULL, zeroblob(32), zeroblob(32))",  // pending_id on posted
            entry + "(2, 'x', 0, '', '{}', 0, 0, NULL, 5, NULL, zeroblob(32), zeroblob(32))",     // expiry on posted
            entry + "(2, 'x', 4, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",  // reversal of nothing
            entry + "(2, 'x', 4, '', '{}', 0, 0, NULL, NULL, 'nope', zeroblob(32), zeroblob(32))",  // unknown entry
-           entry + "(2, 'x', 0, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(31), zeroblob(32))",  // short hash
-           entry + "(2, 'x', 9, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",  // unknown kind
+           entry + "(2, 'x', 0, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(31), zeroblob(32))",    // short hash
+           entry + "(2, 'x', 9, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",    // unknown kind
            entry + "(2, 'x', 0, '', 'not json', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",
            entry + "(2, 'x', 0, '', '{}', '2026-01-01', 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",  // STRICT
-           "INSERT INTO postings VALUES (1, 2, 'a', 0, -5, 'USD', 0, 0, 0, 0)",  // negative amount
-           "INSERT INTO postings VALUES (1, 2, 'a', 0, 5, 'EUR', 0, 0, 0, 0)",   // not the account's currency
+           "INSERT INTO postings VALUES (1, 2, 'a', 0, -5, 'USD', 0, 0, 0, 0)",     // negative amount
+           "INSERT INTO postings VALUES (1, 2, 'a', 0, 5, 'EUR', 0, 0, 0, 0)",      // not the account's currency
            "INSERT INTO postings VALUES (1, 2, 'ghost', 0, 5, 'USD', 0, 0, 0, 0)",  // no such account
            "UPDATE accounts SET debits_posted = -1 WHERE id = 'a'",
            "UPDATE accounts SET status = 4 WHERE id = 'a'",
@@ -370,10 +388,8 @@ TEST_CASE("metadata written by other tools decodes every JSON escape, surrogate 
   }
   UnitOfWork work(*store, Access::read);
   CHECK(work.accounts().find(AccountId("raw"))->metadata == Metadata{{"built", "by sqlite"}, {"n", "\n"}});
-  CHECK(work.accounts().find(AccountId("esc"))->metadata == Metadata{{"emoji", "\xf0\x9f\x98\x80"},
-                                                                     {"e", "\xc3\xa9"},
-                                                                     {"ctl", "\x01"},
-                                                                     {"short", "/\b\f\n\r\t\"\\"}});
+  CHECK(work.accounts().find(AccountId("esc"))->metadata ==
+        Metadata{{"emoji", "\xf0\x9f\x98\x80"}, {"e", "\xc3\xa9"}, {"ctl", "\x01"}, {"short", "/\b\f\n\r\t\"\\"}});
 }
 
 TEST_CASE("metadata that is not a JSON object of strings is a StorageError") {
@@ -429,6 +445,49 @@ TEST_CASE("a registered unit round-trips, and balances_at takes an entry's later
   CHECK(work.ledger().balances_at(AccountId("x"), 1) == Balances{7, 0, 0, 0});
   CHECK(work.ledger().for_account(AccountId("x"), 0, std::nullopt, std::nullopt, 10).size() == 1);
   CHECK(work.accounts().find(AccountId("x"))->limit == Money::from_minor(10'000, credits));
+}
+
+TEST_CASE("idempotency records round-trip byte for byte; purging takes the oldest expiries first") {
+  TempDir dir;
+  auto store = open_sqlite(dir.file("idempotency.db"));
+  const auto record = [](std::string key, std::int64_t expires_s) {
+    IdempotencyRecord out{.scope = "tenant", .key = std::move(key)};
+    out.fingerprint.fill(7);
+    out.state = IdempotencyRecord::State::completed;
+    out.outcome = std::string("{\"ok\":true}\0tail"sv);
+    out.owner = "owner-1";
+    out.created_at = k_t0;
+    out.lease_until = k_t0 + std::chrono::seconds(30);
+    out.expires_at = k_t0 + std::chrono::seconds(expires_s);
+    return out;
+  };
+  {
+    UnitOfWork work(*store, Access::write);
+    for (int i = 0; i < 5; ++i) work.idempotency().put(record("k" + std::to_string(i), 10 - i));
+    work.idempotency().put(record("k0", 100));  // replaces
+    work.commit();
+  }
+  UnitOfWork work(*store, Access::write);
+  CHECK(work.idempotency().find("tenant", "k0") == record("k0", 100));
+  CHECK_FALSE(work.idempotency().find("other", "k0").has_value());
+  // k1 to k4 expire at 9, 8, 7 and 6 s.
+  CHECK(work.idempotency().purge_expired(k_t0 + std::chrono::seconds(7), 10) == 2);  // k4, k3
+  CHECK_FALSE(work.idempotency().find("tenant", "k3").has_value());
+  CHECK(work.idempotency().find("tenant", "k2").has_value());
+  CHECK(work.idempotency().purge_expired(k_t0 + std::chrono::seconds(50), 1) == 1);  // the earliest: k2
+  CHECK_FALSE(work.idempotency().find("tenant", "k2").has_value());
+  CHECK(work.idempotency().find("tenant", "k1").has_value());
+  // An empty scope is a scope like any other, even as a string_view without storage.
+  IdempotencyRecord unscoped = record("k5", 100);
+  unscoped.scope.clear();
+  work.idempotency().put(unscoped);
+  CHECK(work.idempotency().find(std::string_view(), "k5") == unscoped);
+  work.idempotency().remove("tenant", "k1");
+  work.idempotency().remove("tenant", "never-there");
+  CHECK_FALSE(work.idempotency().find("tenant", "k1").has_value());
+  work.commit();
+  UnitOfWork reader(*store, Access::read);
+  CHECK_THROWS_AS(reader.idempotency().put(record("k9", 1)), Misuse);
 }
 
 // ------------------------------------------------------------------------------------------ errors
@@ -594,5 +653,5 @@ TEST_CASE("processes that open a new file at the same moment all succeed and mig
   UnitOfWork work(*store, Access::read);
   CHECK(work.accounts().list(std::nullopt, "", 10).size() == k_processes);
   RawDb raw(path);
-  CHECK(raw.integer("PRAGMA user_version") == 1);
+  CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
 }

@@ -28,12 +28,16 @@ struct State {
   std::unordered_map<std::string, std::string> resolution_by_hold;
   std::unordered_map<std::string, std::string> reversal_by_entry;
   std::unordered_map<std::string, std::vector<PostingRef>> postings_by_account;
-  std::set<std::pair<std::int64_t, std::uint64_t>> holds_by_expiry;  // (expires_at, sequence), unresolved
+  std::set<std::pair<std::int64_t, std::uint64_t>> holds_by_expiry;              // (expires_at, sequence), unresolved
+  std::map<std::pair<std::string, std::string>, IdempotencyRecord> idempotency;  // by (scope, key)
 };
 
 class MemoryStore;
 
-class MemoryTransaction final : public Transaction, public AccountRepository, public LedgerRepository {
+class MemoryTransaction final : public Transaction,
+                                public AccountRepository,
+                                public LedgerRepository,
+                                public IdempotencyRepository {
  public:
   MemoryTransaction(State& state, std::shared_mutex& mutex, Access access) : state_(state), access_(access) {
     if (access == Access::write) {
@@ -59,6 +63,7 @@ class MemoryTransaction final : public Transaction, public AccountRepository, pu
   Access access() const noexcept override { return access_; }
   AccountRepository& accounts() override { return *this; }
   LedgerRepository& ledger() override { return *this; }
+  IdempotencyRepository& idempotency() override { return *this; }
 
   // ---------------------------------------------------------------------------------------- accounts
   bool insert(const Account& account) override {
@@ -204,7 +209,54 @@ class MemoryTransaction final : public Transaction, public AccountRepository, pu
     return out;
   }
 
+  // ---------------------------------------------------------------------------------------- idempotency
+  std::optional<IdempotencyRecord> find(std::string_view scope, std::string_view key) override {
+    require_open();
+    const auto it = state_.idempotency.find({std::string(scope), std::string(key)});
+    if (it == state_.idempotency.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void put(const IdempotencyRecord& record) override {
+    require_write();
+    const auto id = std::make_pair(record.scope, record.key);
+    restore_on_rollback(id);
+    state_.idempotency.insert_or_assign(id, record);
+  }
+
+  void remove(std::string_view scope, std::string_view key) override {
+    require_write();
+    const auto id = std::make_pair(std::string(scope), std::string(key));
+    restore_on_rollback(id);
+    state_.idempotency.erase(id);
+  }
+
+  std::size_t purge_expired(Timestamp now, std::size_t limit) override {
+    require_write();
+    std::vector<std::pair<std::string, std::string>> expired;
+    for (const auto& [id, record] : state_.idempotency) {
+      if (expired.size() == limit) break;
+      if (!(now < record.expires_at)) expired.push_back(id);
+    }
+    for (const auto& id : expired) remove(id.first, id.second);
+    return expired.size();
+  }
+
  private:
+  // Remembers how (scope, key) stood before this transaction touched it.
+  void restore_on_rollback(const std::pair<std::string, std::string>& id) {
+    const auto it = state_.idempotency.find(id);
+    std::optional<IdempotencyRecord> before;
+    if (it != state_.idempotency.end()) before = it->second;
+    undo_.emplace_back([this, id, before] {
+      if (before) {
+        state_.idempotency.insert_or_assign(id, *before);
+      } else {
+        state_.idempotency.erase(id);
+      }
+    });
+  }
+
   void require_open() const {
     if (committed_) throw Misuse("transaction", "is already committed");
   }

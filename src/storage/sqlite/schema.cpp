@@ -137,6 +137,25 @@ BEGIN
 END;
 )sql";
 
+// Version 2: idempotency keys. Unlike ledger rows these are mutable by design (claimed, completed,
+// released, purged), so they have no guards; the state is in_flight 0, completed 1.
+constexpr const char* k_schema_v2 = R"sql(
+CREATE TABLE idempotency_keys (
+  scope       TEXT    NOT NULL,
+  key         TEXT    NOT NULL,
+  fingerprint BLOB    NOT NULL CHECK (length(fingerprint) = 32),
+  state       INTEGER NOT NULL CHECK (state IN (0, 1)),
+  outcome     TEXT    NOT NULL,
+  owner       TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  lease_until INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX idempotency_keys_expires_at ON idempotency_keys(expires_at);
+)sql";
+
 struct Migration {
   int version;  // the user_version the file has after the script
   const char* script;
@@ -145,6 +164,7 @@ struct Migration {
 // Append only: a released script never changes, a file at version N runs the scripts after N.
 constexpr Migration k_migrations[] = {
     {1, k_schema_v1},
+    {2, k_schema_v2},
 };
 static_assert(std::size(k_migrations) == k_schema_version);
 

@@ -64,8 +64,8 @@ constexpr std::string_view k_entry_exists = "SELECT 1 FROM entries WHERE id = ?1
 // Entry loads return one row per posting (entry columns 0-11, posting columns 12-20), ordered by sequence
 // and leg, so a page of entries costs one statement. LEFT JOIN: an entry never lacks postings, but if a
 // file says otherwise the entry still loads.
-#define BILLING_ENTRY_COLUMNS                                                                                 \
-  "e.sequence, e.id, e.kind, e.description, e.metadata, e.effective_at, e.recorded_at, e.pending_id, "       \
+#define BILLING_ENTRY_COLUMNS                                                                                    \
+  "e.sequence, e.id, e.kind, e.description, e.metadata, e.effective_at, e.recorded_at, e.pending_id, "           \
   "e.expires_at, e.reverses, e.previous_hash, e.hash, p.leg, p.account_id, p.side, p.amount_minor, p.currency, " \
   "p.debits_posted, p.credits_posted, p.debits_pending, p.credits_pending"
 constexpr std::string_view k_find_entry = "SELECT " BILLING_ENTRY_COLUMNS
@@ -104,6 +104,17 @@ constexpr std::string_view k_sequence_at =
 constexpr std::string_view k_expired_holds =
     "SELECT e.id FROM entries AS e INDEXED BY entries_expires_at WHERE e.expires_at <= ?1 AND e.kind = 1 "
     "AND NOT EXISTS (SELECT 1 FROM entries AS r WHERE r.pending_id = e.id) ORDER BY e.sequence LIMIT ?2";
+
+constexpr std::string_view k_find_idempotency =
+    "SELECT fingerprint, state, outcome, owner, created_at, lease_until, expires_at FROM idempotency_keys "
+    "WHERE scope = ?1 AND key = ?2";
+constexpr std::string_view k_put_idempotency =
+    "INSERT OR REPLACE INTO idempotency_keys (scope, key, fingerprint, state, outcome, owner, created_at, "
+    "lease_until, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr std::string_view k_remove_idempotency = "DELETE FROM idempotency_keys WHERE scope = ?1 AND key = ?2";
+constexpr std::string_view k_purge_idempotency =
+    "DELETE FROM idempotency_keys WHERE (scope, key) IN "
+    "(SELECT scope, key FROM idempotency_keys WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)";
 
 // ------------------------------------------------------------------------------------------ values
 
@@ -295,8 +306,7 @@ class SqliteAccounts final : public AccountRepository {
   std::optional<Account> find(const AccountId& id) override;
   void set_status(const AccountId& id, AccountStatus status) override;
   void set_balances(const AccountId& id, const Balances& balances) override;
-  std::vector<Account> list(std::optional<AccountStatus> status, const std::string& after,
-                            std::size_t limit) override;
+  std::vector<Account> list(std::optional<AccountStatus> status, const std::string& after, std::size_t limit) override;
 
  private:
   SqliteTransaction& transaction_;
@@ -312,9 +322,8 @@ class SqliteLedger final : public LedgerRepository {
   std::optional<EntryId> resolution_of(const EntryId& pending_id) override;
   std::optional<EntryId> reversal_of(const EntryId& id) override;
   std::vector<Entry> scan(std::uint64_t after_sequence, std::size_t limit) override;
-  std::vector<Entry> for_account(const AccountId& account, std::uint64_t after_sequence,
-                                 std::optional<Timestamp> from, std::optional<Timestamp> to,
-                                 std::size_t limit) override;
+  std::vector<Entry> for_account(const AccountId& account, std::uint64_t after_sequence, std::optional<Timestamp> from,
+                                 std::optional<Timestamp> to, std::size_t limit) override;
   Balances balances_at(const AccountId& account, std::uint64_t sequence) override;
   std::uint64_t sequence_at(Timestamp when) override;
   std::vector<EntryId> expired_holds(Timestamp when, std::size_t limit) override;
@@ -324,6 +333,19 @@ class SqliteLedger final : public LedgerRepository {
   void insert_posting_rows(Connection& connection, const Entry& entry);
   std::optional<EntryId> entry_id_where(std::string_view sql, const EntryId& id);
 
+  SqliteTransaction& transaction_;
+};
+
+class SqliteIdempotency final : public IdempotencyRepository {
+ public:
+  explicit SqliteIdempotency(SqliteTransaction& transaction) noexcept : transaction_(transaction) {}
+
+  std::optional<IdempotencyRecord> find(std::string_view scope, std::string_view key) override;
+  void put(const IdempotencyRecord& record) override;
+  void remove(std::string_view scope, std::string_view key) override;
+  std::size_t purge_expired(Timestamp now, std::size_t limit) override;
+
+ private:
   SqliteTransaction& transaction_;
 };
 
@@ -360,6 +382,7 @@ class SqliteTransaction final : public Transaction {
   [[nodiscard]] Access access() const noexcept override { return access_; }
   [[nodiscard]] AccountRepository& accounts() override { return accounts_; }
   [[nodiscard]] LedgerRepository& ledger() override { return ledger_; }
+  [[nodiscard]] IdempotencyRepository& idempotency() override { return idempotency_; }
 
   /// The connection, for reads. Throws Misuse after commit.
   [[nodiscard]] Connection& open_connection() {
@@ -407,6 +430,7 @@ class SqliteTransaction final : public Transaction {
   std::optional<ChainHead> head_;
   SqliteAccounts accounts_{*this};
   SqliteLedger ledger_{*this};
+  SqliteIdempotency idempotency_{*this};
 };
 
 // ------------------------------------------------------------------------------------------ accounts
@@ -414,9 +438,9 @@ class SqliteTransaction final : public Transaction {
 bool SqliteAccounts::insert(const Account& account) {
   Connection& connection = transaction_.writable_connection();
   if (account.limit && account.limit->currency() != account.currency) {
-    throw InvariantViolation("limit", fmt::format("the limit of account '{}' is in {}, the account in {}",
-                                                  account.id.str(), account.limit->currency().code(),
-                                                  account.currency.code()));
+    throw InvariantViolation("limit",
+                             fmt::format("the limit of account '{}' is in {}, the account in {}", account.id.str(),
+                                         account.limit->currency().code(), account.currency.code()));
   }
   std::string& metadata = connection.scratch();
   detail::sqlite::encode_metadata(account.metadata, metadata);
@@ -493,9 +517,9 @@ std::vector<Account> SqliteAccounts::list(std::optional<AccountStatus> status, c
 void SqliteLedger::append(const Entry& entry) {
   Connection& connection = transaction_.writable_connection();
   if (entry.balances_after.size() != entry.postings.size()) {
-    throw InvariantViolation("balances_after", fmt::format("entry '{}' has {} postings but {} balances_after",
-                                                           entry.id.str(), entry.postings.size(),
-                                                           entry.balances_after.size()));
+    throw InvariantViolation("balances_after",
+                             fmt::format("entry '{}' has {} postings but {} balances_after", entry.id.str(),
+                                         entry.postings.size(), entry.balances_after.size()));
   }
   const std::uint64_t head = transaction_.head().sequence;
   if (entry.sequence != head + 1) {
@@ -620,6 +644,56 @@ std::vector<EntryId> SqliteLedger::expired_holds(Timestamp when, std::size_t lim
   return out;
 }
 
+// ------------------------------------------------------------------------------------------ idempotency
+
+std::optional<IdempotencyRecord> SqliteIdempotency::find(std::string_view scope, std::string_view key) {
+  StatementLease query = transaction_.open_connection().statement(k_find_idempotency);
+  query->bind(1, scope);
+  query->bind(2, key);
+  if (!query->step("find an idempotency key")) return std::nullopt;
+  return IdempotencyRecord{
+      .scope = std::string(scope),
+      .key = std::string(key),
+      .fingerprint = load_hash(query->blob(0), "idempotency fingerprint"),
+      .state = load_enum<IdempotencyRecord::State>(query->int64(1), 1, "idempotency state"),
+      .outcome = std::string(query->text(2)),
+      .owner = std::string(query->text(3)),
+      .created_at = load_time(query->int64(4)),
+      .lease_until = load_time(query->int64(5)),
+      .expires_at = load_time(query->int64(6)),
+  };
+}
+
+void SqliteIdempotency::put(const IdempotencyRecord& record) {
+  StatementLease statement = transaction_.writable_connection().statement(k_put_idempotency);
+  statement->bind(1, record.scope);
+  statement->bind(2, record.key);
+  statement->bind_blob(3, record.fingerprint);
+  statement->bind(4, static_cast<std::int64_t>(record.state));
+  statement->bind(5, record.outcome);
+  statement->bind(6, record.owner);
+  statement->bind(7, record.created_at.unix_micros());
+  statement->bind(8, record.lease_until.unix_micros());
+  statement->bind(9, record.expires_at.unix_micros());
+  statement->run("store an idempotency key");
+}
+
+void SqliteIdempotency::remove(std::string_view scope, std::string_view key) {
+  StatementLease statement = transaction_.writable_connection().statement(k_remove_idempotency);
+  statement->bind(1, scope);
+  statement->bind(2, key);
+  statement->run("remove an idempotency key");
+}
+
+std::size_t SqliteIdempotency::purge_expired(Timestamp now, std::size_t limit) {
+  Connection& connection = transaction_.writable_connection();
+  StatementLease statement = connection.statement(k_purge_idempotency);
+  statement->bind(1, now.unix_micros());
+  statement->bind(2, clamp_to_int64(limit));
+  statement->run("purge expired idempotency keys");
+  return static_cast<std::size_t>(connection.changes());
+}
+
 // ------------------------------------------------------------------------------------------ the store
 
 class SqliteStore final : public Store {
@@ -651,8 +725,8 @@ class SqliteStore final : public Store {
 
 std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options) {
   if (sqlite3_libversion_number() < detail::sqlite::k_min_sqlite_version) {
-    throw StorageError("", fmt::format("open_sqlite needs SQLite 3.37 or newer; this process has {}",
-                                       sqlite3_libversion()));
+    throw StorageError(
+        "", fmt::format("open_sqlite needs SQLite 3.37 or newer; this process has {}", sqlite3_libversion()));
   }
   auto pool = std::make_shared<ConnectionPool>(path, options);
   try {

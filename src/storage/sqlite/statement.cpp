@@ -27,8 +27,7 @@ void throw_error(sqlite3* db, int rc, std::string_view operation) {
       throw StorageError("", fmt::format("{}: the file is not an SQLite database ({})", operation, detail));
     case SQLITE_CORRUPT:
       throw StorageError("", fmt::format("{}: the database file is corrupt ({})", operation, detail));
-    default:
-      throw StorageError("", fmt::format("{} failed: {} (SQLite result code {})", operation, detail, rc));
+    default: throw StorageError("", fmt::format("{} failed: {} (SQLite result code {})", operation, detail, rc));
   }
 }
 
@@ -61,8 +60,8 @@ Connection::Connection(const std::string& path, bool durable_full, std::chrono::
   }
   try {
     sqlite3_extended_result_codes(db_, 1);
-    const auto timeout_ms = std::clamp<std::chrono::milliseconds::rep>(busy_timeout.count(), 0,
-                                                                       std::numeric_limits<int>::max());
+    const auto timeout_ms =
+        std::clamp<std::chrono::milliseconds::rep>(busy_timeout.count(), 0, std::numeric_limits<int>::max());
     sqlite3_busy_timeout(db_, static_cast<int>(timeout_ms));
     // Both are per connection, so every connection sets them; neither touches the file.
     run_script(durable_full ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"

@@ -38,7 +38,9 @@ class Statement {
   // Parameters are 1-based, as in the SQL text (?1, ?2 ...).
   void bind(int index, std::int64_t value) { check_bind(sqlite3_bind_int64(stmt_, index, value)); }
   void bind(int index, std::string_view text) {
-    check_bind(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+    // A null pointer would bind SQL NULL; an empty string_view may carry one, and still means "".
+    const char* data = text.data() != nullptr ? text.data() : "";
+    check_bind(sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8));
   }
   void bind_blob(int index, std::span<const std::uint8_t> bytes) {
     check_bind(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC));
@@ -101,8 +103,7 @@ class Statement {
 class StatementLease {
  public:
   explicit StatementLease(Statement& cached) noexcept : statement_(&cached) { cached.in_use_ = true; }
-  explicit StatementLease(std::unique_ptr<Statement> own) noexcept
-      : statement_(own.get()), owned_(std::move(own)) {}
+  explicit StatementLease(std::unique_ptr<Statement> own) noexcept : statement_(own.get()), owned_(std::move(own)) {}
   ~StatementLease() {
     statement_->reset();
     statement_->in_use_ = false;

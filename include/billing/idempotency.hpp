@@ -1,0 +1,96 @@
+// Idempotency keys: a retry never does the work twice.
+//
+// A request runs under a key (scoped to a caller or tenant) with a fingerprint of its parameters:
+//  - same key, same request, already done: the stored outcome is replayed; the work does not run again;
+//  - same key, another request: a mismatch;
+//  - same key while the first request is still running: a conflict (try again later);
+//  - the work's writes and its outcome commit in one unit of work; an exception or a rollback releases
+//    the key, so a retry can run;
+//  - a holder that died leaves its claim behind only until its lease runs out;
+//  - keys expire after a window (24 hours by default) and may then be used for a new request.
+// Reach it through Books::idempotency(); safe to share between threads.
+//
+//   auto outcome = books.idempotency().run({.scope = "tenant-7", .key = "charge-42"}, request_json, [&] {
+//     auto posted = books.ledger().transfer(...);      // joins the key's unit of work
+//     return std::string(to_string(posted.result));     // the outcome stored with the key
+//   });
+//   if (outcome.result == IdempotencyResult::replayed) { /* outcome.outcome is the first run's */ }
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "billing/entry.hpp"
+#include "billing/storage/store.hpp"
+#include "billing/time.hpp"
+
+namespace billing {
+
+namespace detail {
+class Context;
+}
+
+/// Who is asking, and for what. `key` is 1 to 255 bytes; `scope` (a caller or tenant) 0 to 255 bytes.
+struct IdempotencyKey {
+  std::string scope{};
+  std::string key{};
+};
+
+/// What happened to a request under a key.
+enum class IdempotencyResult : std::uint8_t {
+  executed,  ///< the work ran now and its outcome was stored
+  replayed,  ///< the work ran before; its stored outcome is returned
+  mismatch,  ///< the key was used for another request
+  conflict,  ///< the key is held by a request still in flight (or this one lost its lease)
+};
+
+[[nodiscard]] std::string_view to_string(IdempotencyResult result) noexcept;
+
+struct [[nodiscard]] IdempotentOutcome {
+  IdempotencyResult result{};
+  std::string outcome{};  ///< executed and replayed: the stored outcome
+};
+
+struct IdempotencyOptions {
+  /// How long a completed key is remembered.
+  std::chrono::microseconds window = std::chrono::hours(24);
+  /// How long an in-flight claim is honoured; past it, another request may take the key over.
+  std::chrono::microseconds lease = std::chrono::seconds(30);
+  /// For tests of crash safety: called at "claimed", "written" and "committing"; it may throw or end
+  /// the process to simulate a crash at that step.
+  std::function<void(std::string_view step)> fault_injection{};
+};
+
+class Idempotency {
+ public:
+  explicit Idempotency(detail::Context& context) noexcept : context_(context) {}
+
+  /// Replaces the options. Not thread-safe against concurrent run() calls; set once at start-up.
+  void configure(IdempotencyOptions options) { options_ = std::move(options); }
+  [[nodiscard]] const IdempotencyOptions& options() const noexcept { return options_; }
+
+  /// Runs `work` at most once for `key` and `request` (canonical bytes: equal requests must encode
+  /// alike). `work` runs inside the key's unit of work, which every Books call on this thread joins;
+  /// its return value is stored as the outcome. Throws InvalidArgument for a malformed key; rethrows
+  /// what `work` throws after releasing the key.
+  ///
+  /// When this thread already has a transaction open, the claim, the work and the outcome all join
+  /// it, and no other request can see the key before it commits.
+  IdempotentOutcome run(const IdempotencyKey& key, std::string_view request, const std::function<std::string()>& work);
+
+  /// Forgets keys whose window has passed. Returns how many it removed.
+  std::size_t purge_expired();
+
+  /// The stored record of `key`, or nullopt.
+  [[nodiscard]] std::optional<IdempotencyRecord> find(const IdempotencyKey& key);
+
+ private:
+  detail::Context& context_;
+  IdempotencyOptions options_;
+};
+
+}  // namespace billing
