@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include <memory>
+#include <charconv>
 
 #include "billing/error.hpp"
 
@@ -11,12 +11,18 @@ namespace {
 
 // Length-prefixed fields ("5:hello"), so that no two different entries encode alike.
 void put(std::string& out, std::string_view field) {
-  out += std::to_string(field.size());
+  char length[24];
+  const auto end = std::to_chars(length, length + sizeof length, field.size()).ptr;
+  out.append(length, end);
   out += ':';
   out += field;
 }
 
-void put(std::string& out, std::int64_t number) { put(out, std::to_string(number)); }
+void put(std::string& out, std::int64_t number) {
+  char digits[24];
+  put(out, std::string_view(
+               digits, static_cast<std::size_t>(std::to_chars(digits, digits + sizeof digits, number).ptr - digits)));
+}
 
 void put_optional(std::string& out, const std::optional<std::string_view>& field) {
   if (field) {
@@ -26,6 +32,17 @@ void put_optional(std::string& out, const std::optional<std::string_view>& field
     out += '-';
   }
 }
+
+// SHA-256 looked up once, and one digest context per thread: fetching the algorithm by name on every
+// call cost a third of the hash.
+struct Sha256 {
+  EVP_MD* algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  EVP_MD_CTX* context = EVP_MD_CTX_new();
+  ~Sha256() {
+    EVP_MD_CTX_free(context);
+    EVP_MD_free(algorithm);
+  }
+};
 
 }  // namespace
 
@@ -83,12 +100,13 @@ std::string canonical_encoding(const Entry& entry) {
 }
 
 Hash sha256(std::initializer_list<std::string_view> parts) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  thread_local Sha256 sha;
   Hash digest{};
   unsigned int size = 0;
-  bool ok = context && EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) == 1;
-  for (std::string_view part : parts) ok = ok && EVP_DigestUpdate(context.get(), part.data(), part.size()) == 1;
-  if (!ok || EVP_DigestFinal_ex(context.get(), digest.data(), &size) != 1 || size != digest.size()) {
+  bool ok = sha.algorithm != nullptr && sha.context != nullptr &&
+            EVP_DigestInit_ex2(sha.context, sha.algorithm, nullptr) == 1;
+  for (std::string_view part : parts) ok = ok && EVP_DigestUpdate(sha.context, part.data(), part.size()) == 1;
+  if (!ok || EVP_DigestFinal_ex(sha.context, digest.data(), &size) != 1 || size != digest.size()) {
     throw InvariantViolation("hash", "libcrypto failed to compute SHA-256");
   }
   return digest;
@@ -96,7 +114,8 @@ Hash sha256(std::initializer_list<std::string_view> parts) {
 
 Hash chain_hash(const Entry& entry) {
   const std::string encoded = canonical_encoding(entry);
-  const std::string_view previous(reinterpret_cast<const char*>(entry.previous_hash.data()), entry.previous_hash.size());
+  const std::string_view previous(reinterpret_cast<const char*>(entry.previous_hash.data()),
+                                  entry.previous_hash.size());
   return sha256({previous, encoded});
 }
 

@@ -89,7 +89,7 @@ std::string_view to_string(PostResult result) noexcept {
 
 std::vector<PostOutcome> Ledger::run(const std::vector<detail::Operation>& operations, BatchMode mode) {
   for (std::size_t i = 0; i < operations.size(); ++i) {
-    detail::validate(operations[i], operations.size() == 1 ? "" : fmt::format("[{}].", i));
+    detail::validate(operations[i], operations.size() == 1 ? std::nullopt : std::optional<std::size_t>(i));
   }
   return context_.write([&](UnitOfWork& work) {
     detail::Planner planner(work, context_.clock(), context_.ids());

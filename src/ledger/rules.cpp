@@ -86,32 +86,35 @@ std::optional<PostResult> constraint_broken(const Account& account, const Balanc
 
 }  // namespace
 
-void validate(const Operation& op, std::string_view field) {
-  const std::string prefix(field);
+void validate(const Operation& op, std::optional<std::size_t> index) {
+  // Built only when a check fails: most operations pass, and formatting the prefix is not free.
+  const auto field = [&](std::string_view name) {
+    return index ? fmt::format("[{}].{}", *index, name) : std::string(name);
+  };
   const EntryRequest& request = op.request;
   if (request.description.size() > k_max_description) {
-    throw InvalidArgument(prefix + "description", fmt::format("is {} bytes, more than the {} allowed",
-                                                              request.description.size(), k_max_description));
+    throw InvalidArgument(field("description"), fmt::format("is {} bytes, more than the {} allowed",
+                                                            request.description.size(), k_max_description));
   }
-  validate_metadata(request.metadata, prefix + "metadata");
+  if (!request.metadata.empty()) validate_metadata(request.metadata, field("metadata"));
   if (op.kind == EntryKind::posted || op.kind == EntryKind::pending) {
     if (request.postings.size() < 2 || request.postings.size() > k_max_postings) {
-      throw InvalidArgument(prefix + "postings", fmt::format("an entry needs 2 to {} postings, not {}", k_max_postings,
-                                                             request.postings.size()));
+      throw InvalidArgument(field("postings"), fmt::format("an entry needs 2 to {} postings, not {}", k_max_postings,
+                                                           request.postings.size()));
     }
     for (std::size_t i = 0; i < request.postings.size(); ++i) {
       if (request.postings[i].amount.sign() <= 0) {
         throw InvalidArgument(
-            fmt::format("{}postings[{}].amount", prefix, i),
+            field(fmt::format("postings[{}].amount", i)),
             fmt::format("{} is not positive; the side gives the direction", request.postings[i].amount.to_string()));
       }
     }
   } else {
-    if (!op.target) throw InvalidArgument(prefix + "target", "names no entry");
+    if (!op.target) throw InvalidArgument(field("target"), "names no entry");
   }
-  if (op.timeout && op.timeout->count() <= 0) throw InvalidArgument(prefix + "timeout", "must be positive");
+  if (op.timeout && op.timeout->count() <= 0) throw InvalidArgument(field("timeout"), "must be positive");
   if (op.amount && op.amount->sign() <= 0) {
-    throw InvalidArgument(prefix + "amount", fmt::format("{} is not positive", op.amount->to_string()));
+    throw InvalidArgument(field("amount"), fmt::format("{} is not positive", op.amount->to_string()));
   }
 }
 

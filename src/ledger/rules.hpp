@@ -24,7 +24,8 @@ struct Operation {
 };
 
 /// Throws InvalidArgument naming the field when `operation` is malformed, whatever the stored state.
-void validate(const Operation& operation, std::string_view field);
+/// `index` is the operation's place in a batch of several, for the field name ("[3].postings").
+void validate(const Operation& operation, std::optional<std::size_t> index);
 
 /// What leg `posting` of an entry of `kind` does to its account's totals; `hold_leg` is the matching
 /// leg of the hold for post_pending and void_pending. Returns false, leaving `totals` unchanged, when a

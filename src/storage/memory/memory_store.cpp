@@ -2,6 +2,7 @@
 // readers share. Every change pushes its inverse onto an undo log, which a transaction that does not
 // commit runs backwards: the same all-or-nothing units of work as the SQLite adapter.
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -23,7 +24,7 @@ struct PostingRef {
 
 struct State {
   std::map<std::string, Account, std::less<>> accounts;
-  std::vector<Entry> entries;  // entries[i].sequence == i + 1
+  std::deque<Entry> entries;  // entries[i].sequence == i + 1; a deque never moves what it holds
   std::unordered_map<std::string, std::uint64_t> sequence_by_id;
   std::unordered_map<std::string, std::string> resolution_by_hold;
   std::unordered_map<std::string, std::string> reversal_by_entry;
@@ -114,15 +115,16 @@ class MemoryTransaction final : public Transaction,
     BILLING_ASSERT(entry.balances_after.size() == entry.postings.size());
     state_.entries.push_back(entry);
     state_.sequence_by_id.emplace(entry.id.str(), entry.sequence);
-    undo_.emplace_back([this, key = entry.id.str()] {
-      state_.entries.pop_back();
-      state_.sequence_by_id.erase(key);
-    });
     for (std::size_t leg = 0; leg < entry.postings.size(); ++leg) {
-      auto& refs = state_.postings_by_account[entry.postings[leg].account.str()];
-      refs.push_back({entry.sequence, leg});
-      undo_.emplace_back([&refs] { refs.pop_back(); });
+      state_.postings_by_account[entry.postings[leg].account.str()].push_back({entry.sequence, leg});
     }
+    // One small closure per entry (no captured strings, so std::function does not allocate).
+    undo_.emplace_back([this] {
+      const Entry& last = state_.entries.back();
+      for (const Posting& posting : last.postings) state_.postings_by_account[posting.account.str()].pop_back();
+      state_.sequence_by_id.erase(last.id.str());
+      state_.entries.pop_back();
+    });
     index_links(entry);
   }
 
