@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 build/examples/cpp/money_tour
+echo
+build/examples/cpp/ledger_tour
