@@ -28,6 +28,8 @@
 
 #include "alloc_counter.hpp"
 
+#include "splitmix64.hpp"
+
 namespace {
 
 using billing::AccountId;
@@ -50,20 +52,7 @@ const billing::Timestamp k_now = billing::Timestamp::parse("2026-11-22T00:00:00Z
 
 // ------------------------------------------------------------------------------------------ workload
 
-// splitmix64: a fixed stream, so that every run and every row posts the same transfers.
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) noexcept : state_(seed) {}
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  std::uint64_t state_;
-};
+using billing::bench::SplitMix64;
 
 struct Move {
   int debit;

@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "splitmix64.hpp"
+
 namespace {
 
 using billing::AccountId;
@@ -33,20 +35,7 @@ constexpr int k_batch = 1000;
 constexpr std::uint64_t k_seed = 2026;
 constexpr std::uint64_t k_max_amount_minor = 100'000;  // 0.01 to 1,000.00 USD
 
-// splitmix64; bench/ledger_vs_cli.py repeats it to write the same transfers as a journal.
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) noexcept : state_(seed) {}
-  std::uint64_t next() noexcept {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  std::uint64_t state_;
-};
+using billing::bench::SplitMix64;
 
 int usage() {
   std::fputs("usage: ledger_100k DB_PATH [--durability full|normal]\n  DB_PATH must not exist yet.\n", stderr);
