@@ -10,7 +10,16 @@ scripts/install-deps.sh
 scripts/build.sh
 
 echo "== ctest (release build)"
-ctest --test-dir build --output-on-failure -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs" -LE stress
+
+echo "== ctest: stress (threads, processes, kill -9, crash points), with the figures they report"
+if ctest --test-dir build -L stress -V > build/stress.log 2>&1; then
+  grep -E 'MESSAGE:' build/stress.log | sed -E 's/^[0-9]+: //'
+  grep -E 'tests passed|Total Test time' build/stress.log
+else
+  cat build/stress.log
+  exit 1
+fi
 
 echo "== pytest (Python package in build/python)"
 PYTHONPATH="$PWD/build/python" /usr/bin/python3 -m pytest tests/python -q

@@ -1,0 +1,133 @@
+// billing_stress_writer: the other process of the stress tests. It reports on stdout, one line per
+// write(2) so that a line is never torn by SIGKILL, and through its exit status: 0 done, 1 an exception,
+// 2 bad arguments, 3 an unexpected outcome.
+//
+//   billing_stress_writer transfers <db> <index> <count>   posts plan_transfer("p", index, 0..count-1) with
+//                                                          Durability::normal; prints the number of ok results
+//   billing_stress_writer kill-loop <db>                   with Durability::full, posts batches of 20 entries
+//                                                          "k-<n>" after the highest stored one, printing
+//                                                          "ready <n>" and then "ack <last n>" after each commit,
+//                                                          until killed
+//   billing_stress_writer crash-at <db> <step>             runs the key "k" and _exit(9)s at idempotency step
+//                                                          <step> ("claimed", "written" or "committing")
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "billing/billing.hpp"
+#include "billing/storage/sqlite.hpp"
+#include "crash_request.hpp"
+#include "workload.hpp"
+
+using namespace billing;
+
+namespace {
+
+constexpr int k_exit_exception = 1;
+constexpr int k_exit_usage = 2;
+constexpr int k_exit_unexpected = 3;
+constexpr int k_exit_crashed = 9;
+constexpr std::size_t k_kill_batch = 20;
+// A writer whose parent vanished without killing it stops by itself.
+constexpr auto k_kill_loop_cap = std::chrono::minutes(5);
+
+// One write(2) per line: a reader sees whole lines or nothing, even when this process is killed.
+void say(const std::string& line) {
+  const std::string text = line + "\n";
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(STDOUT_FILENO, text.data() + done, text.size() - done);
+    if (n <= 0) std::exit(k_exit_exception);
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+int transfers(const std::string& path, int index, int count) {
+  Books books(open_sqlite(path, {.durability = Durability::normal}));
+  int ok = 0;
+  for (int n = 0; n < count; ++n) {
+    const stress::PlannedTransfer planned = stress::plan_transfer("p", index, n);
+    const PostOutcome outcome = books.ledger().transfer(planned.request);
+    if (outcome.result == PostResult::ok) {
+      ++ok;
+    } else if (!(planned.flow == stress::Flow::hot_spend && outcome.result == PostResult::exceeds_limit)) {
+      fmt::print(stderr, "p{}-{}: unexpected {}\n", index, n, to_string(outcome.result));
+      return k_exit_unexpected;
+    }
+  }
+  say(std::to_string(ok));
+  return 0;
+}
+
+// The n after the last stored entry "k-<n>": batches are atomic and ids grow, so the head is the highest.
+std::uint64_t next_kill_sequence(Store& store) {
+  UnitOfWork read(store, Access::read);
+  const ChainHead head = read.ledger().head();
+  if (head.sequence == 0) return 1;
+  const auto last = read.ledger().scan(head.sequence - 1, 1);
+  if (last.size() != 1) throw std::runtime_error("the chain head cannot be read");
+  return stress::kill_sequence_of(last.front().id.str()) + 1;
+}
+
+int kill_loop(const std::string& path) {
+  std::shared_ptr<Store> store = open_sqlite(path, {.durability = Durability::full});
+  Books books(store);
+  std::uint64_t next = next_kill_sequence(*store);
+  say(fmt::format("ready {}", next));
+  const auto stop = std::chrono::steady_clock::now() + k_kill_loop_cap;
+  while (std::chrono::steady_clock::now() < stop) {
+    const auto outcomes = books.ledger().post_batch(stress::kill_batch(next, k_kill_batch));
+    for (const PostOutcome& outcome : outcomes) {
+      if (outcome.result != PostResult::ok) {
+        fmt::print(stderr, "batch at k-{}: unexpected {}\n", next, to_string(outcome.result));
+        return k_exit_unexpected;
+      }
+    }
+    next += k_kill_batch;
+    say(fmt::format("ack {}", next - 1));  // only now is k-<next - 1> committed
+  }
+  return 0;
+}
+
+int crash_at(const std::string& path, const std::string& step) {
+  auto clock = std::make_shared<ManualClock>(Timestamp::parse(stress::k_crash_start));
+  Books books(open_sqlite(path, {.durability = Durability::full}), clock, std::make_shared<SequentialIds>("child-"));
+  books.idempotency().configure({.fault_injection = [step](std::string_view at) {
+    if (at == step) ::_exit(k_exit_crashed);
+  }});
+  const auto outcome = books.idempotency().run(stress::k_crash_key, stress::k_crash_request,
+                                               [&] { return stress::charge_customer(books); });
+  fmt::print(stderr, "crash-at {}: the step never came; the run ended {} '{}'\n", step, to_string(outcome.result),
+             outcome.outcome);
+  return k_exit_unexpected;
+}
+
+int run(int argc, char** argv) {
+  const std::string_view mode = argc > 1 ? argv[1] : "";
+  if (mode == "transfers" && argc == 5) return transfers(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
+  if (mode == "kill-loop" && argc == 3) return kill_loop(argv[2]);
+  if (mode == "crash-at" && argc == 4) return crash_at(argv[2], argv[3]);
+  fmt::print(stderr, "usage: {0} transfers <db> <index> <count> | {0} kill-loop <db> | {0} crash-at <db> <step>\n",
+             argc > 0 ? argv[0] : "billing_stress_writer");
+  return k_exit_usage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "billing_stress_writer: {}\n", e.what());
+    return k_exit_exception;
+  }
+}
