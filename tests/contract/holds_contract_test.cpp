@@ -108,6 +108,9 @@ CONTRACT_TEST("a hold of several legs posts in full only") {
                                   {fee, Side::credit, usd("1.00")}}})
               .result == PostResult::ok);
   CHECK(s.f.ledger().post_pending(EntryId("split"), usd("5.00")).result == PostResult::partial_needs_two_legs);
+  // The shape of the hold is checked before the currency of the partial amount.
+  CHECK(s.f.ledger().post_pending(EntryId("split"), Money::parse("5.00 EUR")).result ==
+        PostResult::partial_needs_two_legs);
   CHECK(s.f.ledger().post_pending(EntryId("split")).result == PostResult::ok);
   CHECK(s.f.totals(fee).credits_posted == 100);
 }
