@@ -271,10 +271,12 @@ void Planner::stage(Entry entry) {
 
 void Planner::write() {
   std::set<std::string> touched;
-  for (const Entry& entry : staged_) {
-    work_.ledger().append(entry);
+  for (Entry& entry : staged_) {
     for (const Posting& posting : entry.postings) touched.insert(posting.account.str());
+    work_.ledger().append(std::move(entry));  // the outcomes hold their own copies
   }
+  staged_.clear();
+  staged_by_id_.clear();
   for (const std::string& id : touched) {
     const Account& acct = *accounts_.at(id);
     work_.accounts().set_balances(acct.id, acct.balances);

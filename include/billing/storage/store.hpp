@@ -52,8 +52,9 @@ class LedgerRepository {
   virtual ~LedgerRepository() = default;
 
   /// Appends `entry`, with its postings and balances_after. Requires entry.sequence == head().sequence + 1
-  /// and an unused id (the ledger checks both first); throws InvariantViolation otherwise.
-  virtual void append(const Entry& entry) = 0;
+  /// and an unused id (the ledger checks both first); throws InvariantViolation otherwise. Taken by value
+  /// so that a store that keeps the entry can take it without a copy.
+  virtual void append(Entry entry) = 0;
   /// The entry with `id`, or nullopt.
   [[nodiscard]] virtual std::optional<Entry> find(const EntryId& id) = 0;
   [[nodiscard]] virtual ChainHead head() = 0;

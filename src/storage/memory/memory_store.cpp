@@ -103,7 +103,7 @@ class MemoryTransaction final : public Transaction,
   }
 
   // ---------------------------------------------------------------------------------------- ledger
-  void append(const Entry& entry) override {
+  void append(Entry entry) override {
     require_write();
     if (entry.sequence != state_.entries.size() + 1) {
       throw InvariantViolation("sequence",
@@ -113,10 +113,10 @@ class MemoryTransaction final : public Transaction,
       throw InvariantViolation("entry_id", fmt::format("entry '{}' already exists", entry.id.str()));
     }
     BILLING_ASSERT(entry.balances_after.size() == entry.postings.size());
-    state_.entries.push_back(entry);
-    state_.sequence_by_id.emplace(entry.id.str(), entry.sequence);
-    for (std::size_t leg = 0; leg < entry.postings.size(); ++leg) {
-      state_.postings_by_account[entry.postings[leg].account.str()].push_back({entry.sequence, leg});
+    const Entry& stored = state_.entries.emplace_back(std::move(entry));
+    state_.sequence_by_id.emplace(stored.id.str(), stored.sequence);
+    for (std::size_t leg = 0; leg < stored.postings.size(); ++leg) {
+      state_.postings_by_account[stored.postings[leg].account.str()].push_back({stored.sequence, leg});
     }
     // One small closure per entry (no captured strings, so std::function does not allocate).
     undo_.emplace_back([this] {
@@ -125,7 +125,7 @@ class MemoryTransaction final : public Transaction,
       state_.sequence_by_id.erase(last.id.str());
       state_.entries.pop_back();
     });
-    index_links(entry);
+    index_links(stored);
   }
 
   std::optional<Entry> find(const EntryId& id) override {

@@ -316,7 +316,7 @@ class SqliteLedger final : public LedgerRepository {
  public:
   explicit SqliteLedger(SqliteTransaction& transaction) noexcept : transaction_(transaction) {}
 
-  void append(const Entry& entry) override;
+  void append(Entry entry) override;
   std::optional<Entry> find(const EntryId& id) override;
   ChainHead head() override;
   std::optional<EntryId> resolution_of(const EntryId& pending_id) override;
@@ -514,7 +514,7 @@ std::vector<Account> SqliteAccounts::list(std::optional<AccountStatus> status, c
 
 // ------------------------------------------------------------------------------------------ ledger
 
-void SqliteLedger::append(const Entry& entry) {
+void SqliteLedger::append(Entry entry) {
   Connection& connection = transaction_.writable_connection();
   if (entry.balances_after.size() != entry.postings.size()) {
     throw InvariantViolation("balances_after",
