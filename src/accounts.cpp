@@ -47,6 +47,14 @@ bool settled(const Balances& b) {
 
 }  // namespace
 
+namespace detail {
+void check_page_limit(std::size_t limit) {
+  if (limit == 0 || limit > k_max_page) {
+    throw InvalidArgument("limit", fmt::format("{} is outside 1..{}", limit, k_max_page));
+  }
+}
+}  // namespace detail
+
 std::string_view to_string(AccountResult result) noexcept {
   switch (result) {
     case AccountResult::ok: return "ok";
@@ -95,15 +103,10 @@ std::optional<Account> Accounts::get(const AccountId& id) {
 }
 
 Page<Account> Accounts::list(std::optional<AccountStatus> status, const std::string& cursor, std::size_t limit) {
-  if (limit == 0 || limit > 1000) throw InvalidArgument("limit", fmt::format("{} is outside 1..1000", limit));
+  detail::check_page_limit(limit);
   return context_.read([&](UnitOfWork& work) {
-    Page<Account> page;
-    page.items = work.accounts().list(status, cursor, limit + 1);
-    if (page.items.size() > limit) {
-      page.items.erase(page.items.begin() + static_cast<std::ptrdiff_t>(limit), page.items.end());
-      page.next_cursor = page.items.back().id.str();
-    }
-    return page;
+    return detail::make_page(work.accounts().list(status, cursor, limit + 1), limit,
+                             [](const Account& account) { return account.id.str(); });
   });
 }
 

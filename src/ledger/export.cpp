@@ -6,11 +6,10 @@
 
 #include "billing/books.hpp"
 #include "billing/ledger.hpp"
+#include "walk.hpp"
 
 namespace billing {
 namespace {
-
-constexpr std::size_t k_scan_page = 1000;
 
 std::string date_of(Timestamp when) { return when.to_string().substr(0, 10); }
 
@@ -116,30 +115,19 @@ std::string Ledger::export_journal(ExportFormat format, std::optional<AccountId>
                     account ? fmt::format(" of account {}", account->str()) : std::string());
     std::unordered_map<std::string, std::string> bean_names;
     if (format == ExportFormat::beancount) {
-      for (std::string after;;) {
-        const auto accounts = work.accounts().list(std::nullopt, after, k_scan_page);
-        for (const Account& a : accounts) {
-          bean_names.emplace(a.id.str(), bean_account(a));
-          fmt::format_to(std::back_inserter(out), "1970-01-01 open {} {}\n", bean_account(a), a.currency.code());
-        }
-        if (accounts.size() < k_scan_page) break;
-        after = accounts.back().id.str();
-      }
+      detail::for_each_account(work.accounts(), [&](const Account& a) {
+        bean_names.emplace(a.id.str(), bean_account(a));
+        fmt::format_to(std::back_inserter(out), "1970-01-01 open {} {}\n", bean_account(a), a.currency.code());
+      });
       out += '\n';
     }
-    for (std::uint64_t after = 0;;) {
-      const auto page = account ? work.ledger().for_account(*account, after, std::nullopt, std::nullopt, k_scan_page)
-                                : work.ledger().scan(after, k_scan_page);
-      for (const Entry& entry : page) {
-        if (format == ExportFormat::ledger) {
-          write_ledger_entry(out, entry);
-        } else {
-          write_bean_entry(out, entry, bean_names);
-        }
+    detail::for_each_entry(work.ledger(), account, [&](const Entry& entry) {
+      if (format == ExportFormat::ledger) {
+        write_ledger_entry(out, entry);
+      } else {
+        write_bean_entry(out, entry, bean_names);
       }
-      if (page.size() < k_scan_page) break;
-      after = page.back().sequence;
-    }
+    });
     return out;
   });
 }

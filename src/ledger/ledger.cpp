@@ -9,8 +9,6 @@
 namespace billing {
 namespace {
 
-constexpr std::size_t k_max_page = 1000;
-
 detail::Operation entry_operation(EntryKind kind, const EntryRequest& request) {
   return {.kind = kind, .request = request};
 }
@@ -32,12 +30,6 @@ std::uint64_t parse_cursor(const std::string& cursor) {
     throw InvalidArgument("cursor", fmt::format("'{}' is not a cursor this ledger returned", cursor));
   }
   return sequence;
-}
-
-void check_page_limit(std::size_t limit) {
-  if (limit == 0 || limit > k_max_page) {
-    throw InvalidArgument("limit", fmt::format("{} is outside 1..{}", limit, k_max_page));
-  }
 }
 
 AccountBalance make_balance(const Account& account, const Balances& totals, std::uint64_t sequence, bool current) {
@@ -163,8 +155,8 @@ std::vector<PostOutcome> Ledger::void_pending_group(const std::vector<EntryId>& 
 }
 
 std::size_t Ledger::void_expired_holds() {
-  const auto expired =
-      context_.read([&](UnitOfWork& work) { return work.ledger().expired_holds(context_.clock().now(), k_max_page); });
+  const auto expired = context_.read(
+      [&](UnitOfWork& work) { return work.ledger().expired_holds(context_.clock().now(), detail::k_max_page); });
   if (expired.empty()) return 0;
   const auto outcomes = void_pending_group(expired, BatchMode::independent);
   return static_cast<std::size_t>(
@@ -204,16 +196,11 @@ std::optional<AccountBalance> Ledger::balance_at(const AccountId& account, Times
 }
 
 Page<Entry> Ledger::entries(const AccountId& account, const EntryQuery& query) {
-  check_page_limit(query.limit);
+  detail::check_page_limit(query.limit);
   const std::uint64_t after = parse_cursor(query.cursor);
   return context_.read([&](UnitOfWork& work) {
-    Page<Entry> page;
-    page.items = work.ledger().for_account(account, after, query.from, query.to, query.limit + 1);
-    if (page.items.size() > query.limit) {
-      page.items.erase(page.items.begin() + static_cast<std::ptrdiff_t>(query.limit), page.items.end());
-      page.next_cursor = std::to_string(page.items.back().sequence);
-    }
-    return page;
+    return detail::make_page(work.ledger().for_account(account, after, query.from, query.to, query.limit + 1),
+                             query.limit, [](const Entry& entry) { return std::to_string(entry.sequence); });
   });
 }
 

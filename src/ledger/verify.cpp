@@ -6,11 +6,10 @@
 #include "billing/books.hpp"
 #include "billing/ledger.hpp"
 #include "rules.hpp"
+#include "walk.hpp"
 
 namespace billing {
 namespace {
-
-constexpr std::size_t k_scan_page = 1000;
 
 struct Walk {
   VerifyReport report;
@@ -79,28 +78,17 @@ struct Walk {
 VerifyReport Ledger::verify() {
   return context_.read([&](UnitOfWork& work) {
     Walk walk;
-    for (std::uint64_t after = 0;;) {
-      const auto page = work.ledger().scan(after, k_scan_page);
-      for (const Entry& entry : page) walk.check(entry);
-      if (page.size() < k_scan_page) break;
-      after = page.back().sequence;
-    }
+    detail::for_each_entry(work.ledger(), std::nullopt, [&](const Entry& entry) { walk.check(entry); });
     walk.report.head_hash = walk.previous;
-    for (std::string after;;) {
-      const auto accounts = work.accounts().list(std::nullopt, after, k_scan_page);
-      for (const Account& account : accounts) {
-        ++walk.report.accounts_checked;
-        const auto it = walk.totals.find(account.id.str());
-        const Balances derived = it == walk.totals.end() ? Balances{} : it->second;
-        if (account.balances != derived && walk.report.ok) {
-          walk.report.ok = false;
-          walk.report.problem =
-              fmt::format("running totals of account '{}' differ from its postings", account.id.str());
-        }
+    detail::for_each_account(work.accounts(), [&](const Account& account) {
+      ++walk.report.accounts_checked;
+      const auto it = walk.totals.find(account.id.str());
+      const Balances derived = it == walk.totals.end() ? Balances{} : it->second;
+      if (account.balances != derived && walk.report.ok) {
+        walk.report.ok = false;
+        walk.report.problem = fmt::format("running totals of account '{}' differ from its postings", account.id.str());
       }
-      if (accounts.size() < k_scan_page) break;
-      after = accounts.back().id.str();
-    }
+    });
     return walk.report;
   });
 }

@@ -52,6 +52,15 @@ struct Fixture {
   std::uint64_t entry_count();
 };
 
+/// A fixture with two USD accounts: a debit-normal "customer" and a credit-normal "merchant".
+struct CustomerAndMerchant {
+  Fixture f;
+  AccountId customer;
+  AccountId merchant;
+  explicit CustomerAndMerchant(Fixture fixture_in)
+      : f(std::move(fixture_in)), customer(f.open("customer")), merchant(f.open("merchant", "USD", Side::credit)) {}
+};
+
 template <class Adapter>
 Fixture fixture() {
   return Fixture(Adapter::open());

@@ -6,12 +6,8 @@ using billing::test::fixture;
 using billing::test::usd;
 
 namespace {
-struct Shop {
-  test::Fixture f;
-  AccountId customer;
-  AccountId merchant;
-  explicit Shop(test::Fixture fixture_in)
-      : f(std::move(fixture_in)), customer(f.open("customer")), merchant(f.open("merchant", "USD", Side::credit)) {}
+struct Shop : test::CustomerAndMerchant {
+  using CustomerAndMerchant::CustomerAndMerchant;
 
   PostOutcome hold(const char* id, const char* amount, std::optional<std::chrono::microseconds> timeout = {}) {
     return f.ledger().hold(

@@ -9,14 +9,9 @@ using billing::test::usd;
 
 namespace {
 
-struct Charges {
-  test::Fixture f;
-  AccountId customer;
-  AccountId merchant;
+struct Charges : test::CustomerAndMerchant {
+  using CustomerAndMerchant::CustomerAndMerchant;
   int runs = 0;
-
-  explicit Charges(test::Fixture fixture_in)
-      : f(std::move(fixture_in)), customer(f.open("customer")), merchant(f.open("merchant", "USD", Side::credit)) {}
 
   Idempotency& keys() { return f.books->idempotency(); }
 
