@@ -1,7 +1,8 @@
 #include "billing/accounts.hpp"
 
-#include "billing/books.hpp"
 #include "billing/error.hpp"
+#include "billing/storage/account_repository.hpp"
+#include "context.hpp"
 
 namespace billing {
 namespace {
@@ -47,14 +48,6 @@ bool settled(const Balances& b) {
 
 }  // namespace
 
-namespace detail {
-void check_page_limit(std::size_t limit) {
-  if (limit == 0 || limit > k_max_page) {
-    throw InvalidArgument("limit", fmt::format("{} is outside 1..{}", limit, k_max_page));
-  }
-}
-}  // namespace detail
-
 std::string_view to_string(AccountResult result) noexcept {
   switch (result) {
     case AccountResult::ok: return "ok";
@@ -78,7 +71,7 @@ AccountOutcome Accounts::create(const AccountRequest& request) {
   validate(request);
   return context_.write([&](UnitOfWork& work) -> AccountOutcome {
     const AccountId id = request.id ? *request.id : AccountId(context_.ids().next());
-    if (auto existing = work.accounts().find(id)) {
+    if (auto existing = work->accounts().find(id)) {
       const bool same = same_fields(*existing, request);
       return {same ? AccountResult::exists : AccountResult::exists_with_different_fields, std::move(existing)};
     }
@@ -93,26 +86,27 @@ AccountOutcome Accounts::create(const AccountRequest& request) {
                     .metadata = request.metadata,
                     .created_at = context_.clock().now(),
                     .balances = {}};
-    BILLING_ASSERT(work.accounts().insert(account));
+    const bool inserted = work->accounts().insert(account);
+    BILLING_ASSERT(inserted);  // find() just saw no account with this id, in the same unit of work
     return {AccountResult::ok, std::move(account)};
   });
 }
 
 std::optional<Account> Accounts::get(const AccountId& id) {
-  return context_.read([&](UnitOfWork& work) { return work.accounts().find(id); });
+  return context_.read([&](UnitOfWork& work) { return work->accounts().find(id); });
 }
 
 Page<Account> Accounts::list(std::optional<AccountStatus> status, const std::string& cursor, std::size_t limit) {
   detail::check_page_limit(limit);
   return context_.read([&](UnitOfWork& work) {
-    return detail::make_page(work.accounts().list(status, cursor, limit + 1), limit,
+    return detail::make_page(work->accounts().list(status, cursor, limit + 1), limit,
                              [](const Account& account) { return account.id.str(); });
   });
 }
 
 StatusOutcome Accounts::set_status(const AccountId& id, AccountStatus status) {
   return context_.write([&](UnitOfWork& work) -> StatusOutcome {
-    auto account = work.accounts().find(id);
+    auto account = work->accounts().find(id);
     if (!account) return {StatusResult::account_not_found, std::nullopt};
     if (account->status == status) return {StatusResult::ok, std::move(account)};
     if (!account_transition_allowed(account->status, status)) {
@@ -121,7 +115,7 @@ StatusOutcome Accounts::set_status(const AccountId& id, AccountStatus status) {
     if (status == AccountStatus::closed && !settled(account->balances)) {
       return {StatusResult::balance_not_zero, std::move(account)};
     }
-    work.accounts().set_status(id, status);
+    work->accounts().set_status(id, status);
     account->status = status;
     return {StatusResult::ok, std::move(account)};
   });

@@ -1,6 +1,7 @@
 #include "billing/books.hpp"
 
 #include "billing/error.hpp"
+#include "context.hpp"
 
 namespace billing {
 

@@ -5,8 +5,8 @@
 
 #include <random>
 
-#include "billing/books.hpp"
 #include "billing/error.hpp"
+#include "context.hpp"
 
 namespace billing {
 namespace {
@@ -40,18 +40,6 @@ std::optional<IdempotentOutcome> verdict(const std::optional<IdempotencyRecord>&
   if (now < stored->lease_until) return IdempotentOutcome{IdempotencyResult::conflict, {}};
   return std::nullopt;  // the holder's lease ran out: presumed dead, the key may be taken over
 }
-
-// Makes a unit of work this thread's ambient one for as long as it lives.
-class AmbientScope {
- public:
-  AmbientScope(detail::Context& context, UnitOfWork& work) : context_(context) { context_.set_ambient(&work); }
-  ~AmbientScope() { context_.set_ambient(nullptr); }
-  AmbientScope(const AmbientScope&) = delete;
-  AmbientScope& operator=(const AmbientScope&) = delete;
-
- private:
-  detail::Context& context_;
-};
 
 }  // namespace
 
@@ -91,7 +79,8 @@ IdempotentOutcome Idempotency::run(const IdempotencyKey& key, std::string_view r
     return record;
   };
 
-  if (UnitOfWork* open = context_.ambient()) {
+  if (UnitOfWork* ambient = context_.ambient()) {
+    UnitOfWork& open = *ambient;
     // One phase, inside the caller's transaction: nobody else can see the key before it commits.
     const auto before = open->idempotency().find(key.scope, key.key);
     if (auto decided = verdict(before, fingerprint, context_.clock().now())) return *decided;
@@ -119,8 +108,8 @@ IdempotentOutcome Idempotency::run(const IdempotencyKey& key, std::string_view r
   {
     UnitOfWork claim(context_.store(), Access::write);
     const Timestamp now = context_.clock().now();
-    if (auto decided = verdict(claim.idempotency().find(key.scope, key.key), fingerprint, now)) return *decided;
-    claim.idempotency().put(claim_record(now, owner));
+    if (auto decided = verdict(claim->idempotency().find(key.scope, key.key), fingerprint, now)) return *decided;
+    claim->idempotency().put(claim_record(now, owner));
     claim.commit();
   }
 
@@ -128,26 +117,26 @@ IdempotentOutcome Idempotency::run(const IdempotencyKey& key, std::string_view r
   try {
     step("claimed");
     UnitOfWork unit(context_.store(), Access::write);
-    const auto held = unit.idempotency().find(key.scope, key.key);
+    const auto held = unit->idempotency().find(key.scope, key.key);
     if (!held || held->state != IdempotencyRecord::State::in_flight || held->owner != owner) {
       return {IdempotencyResult::conflict, {}};  // our lease ran out and another request took the key
     }
     std::string outcome;
     {
-      AmbientScope ambient(context_, unit);
+      detail::AmbientScope ambient(context_, unit);
       outcome = work();
     }
     step("written");
-    unit.idempotency().put(complete(*held, outcome));
+    unit->idempotency().put(complete(*held, outcome));
     step("committing");
     unit.commit();
     return {IdempotencyResult::executed, std::move(outcome)};
   } catch (...) {
     // Release the claim so that a retry can run now rather than after the lease.
     UnitOfWork release(context_.store(), Access::write);
-    const auto held = release.idempotency().find(key.scope, key.key);
+    const auto held = release->idempotency().find(key.scope, key.key);
     if (held && held->state == IdempotencyRecord::State::in_flight && held->owner == owner) {
-      release.idempotency().remove(key.scope, key.key);
+      release->idempotency().remove(key.scope, key.key);
     }
     release.commit();
     throw;
@@ -158,7 +147,7 @@ std::size_t Idempotency::purge_expired() {
   std::size_t removed = 0;
   for (;;) {
     const std::size_t page = context_.write(
-        [&](UnitOfWork& work) { return work.idempotency().purge_expired(context_.clock().now(), k_purge_page); });
+        [&](UnitOfWork& work) { return work->idempotency().purge_expired(context_.clock().now(), k_purge_page); });
     removed += page;
     if (page < k_purge_page) return removed;
   }
@@ -166,7 +155,7 @@ std::size_t Idempotency::purge_expired() {
 
 std::optional<IdempotencyRecord> Idempotency::find(const IdempotencyKey& key) {
   validate(key);
-  return context_.read([&](UnitOfWork& work) { return work.idempotency().find(key.scope, key.key); });
+  return context_.read([&](UnitOfWork& work) { return work->idempotency().find(key.scope, key.key); });
 }
 
 }  // namespace billing

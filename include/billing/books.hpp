@@ -1,5 +1,6 @@
-// Books: one open set of books, the handle a host keeps: storage, clock and id source, with each area
-// (accounts, ledger) and units of work that span them.
+// Books: one open set of books, the handle a host keeps. It assembles the areas (accounts, ledger,
+// idempotency) on one storage, clock and id source, and opens units of work that span them; it holds
+// no rule of its own, and no area reaches another through it.
 //
 // A Books is safe to share between threads. A transaction() belongs to the thread that opened it:
 // every call that thread makes on these books joins it until it commits or is dropped.
@@ -15,9 +16,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <unordered_map>
 
 #include "billing/accounts.hpp"
 #include "billing/idempotency.hpp"
@@ -25,6 +23,10 @@
 #include "billing/storage/store.hpp"
 
 namespace billing {
+
+namespace detail {
+class Context;
+}
 
 /// A unit of work that the calls of the thread that opened it join. Commits on commit(); rolls back
 /// and ends in its destructor otherwise.
@@ -72,47 +74,4 @@ class Books {
   Idempotency idempotency_;
 };
 
-namespace detail {
-
-/// What every area of one Books shares: storage, clock, ids, and each thread's open unit of work.
-class Context {
- public:
-  Context(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, std::shared_ptr<IdSource> ids);
-
-  [[nodiscard]] Store& store() noexcept { return *store_; }
-  [[nodiscard]] const Clock& clock() const noexcept { return *clock_; }
-  [[nodiscard]] IdSource& ids() noexcept { return *ids_; }
-
-  /// This thread's open unit of work, or null.
-  [[nodiscard]] UnitOfWork* ambient();
-  void set_ambient(UnitOfWork* work);
-
-  /// Runs `work(UnitOfWork&)` in this thread's open unit of work, or in a new one that commits when
-  /// `work` returns (and rolls back when it throws).
-  template <class F>
-  auto write(F&& work) {
-    if (UnitOfWork* open = ambient()) return work(*open);
-    UnitOfWork unit(*store_, Access::write);
-    auto result = work(unit);
-    unit.commit();
-    return result;
-  }
-
-  /// Runs `work(UnitOfWork&)` in this thread's open unit of work, or in a new read-only one.
-  template <class F>
-  auto read(F&& work) {
-    if (UnitOfWork* open = ambient()) return work(*open);
-    UnitOfWork unit(*store_, Access::read);
-    return work(unit);
-  }
-
- private:
-  std::shared_ptr<Store> store_;
-  std::shared_ptr<const Clock> clock_;
-  std::shared_ptr<IdSource> ids_;
-  std::mutex mutex_;
-  std::unordered_map<std::thread::id, UnitOfWork*> ambient_;
-};
-
-}  // namespace detail
 }  // namespace billing

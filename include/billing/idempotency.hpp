@@ -25,7 +25,7 @@
 #include <string_view>
 
 #include "billing/entry.hpp"
-#include "billing/storage/store.hpp"
+#include "billing/storage/idempotency_repository.hpp"
 #include "billing/time.hpp"
 
 namespace billing {

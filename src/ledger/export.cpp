@@ -4,8 +4,8 @@
 #include <set>
 #include <unordered_map>
 
-#include "billing/books.hpp"
 #include "billing/ledger.hpp"
+#include "context.hpp"
 #include "walk.hpp"
 
 namespace billing {
@@ -115,13 +115,13 @@ std::string Ledger::export_journal(ExportFormat format, std::optional<AccountId>
                     account ? fmt::format(" of account {}", account->str()) : std::string());
     std::unordered_map<std::string, std::string> bean_names;
     if (format == ExportFormat::beancount) {
-      detail::for_each_account(work.accounts(), [&](const Account& a) {
+      detail::for_each_account(work->accounts(), [&](const Account& a) {
         bean_names.emplace(a.id.str(), bean_account(a));
         fmt::format_to(std::back_inserter(out), "1970-01-01 open {} {}\n", bean_account(a), a.currency.code());
       });
       out += '\n';
     }
-    detail::for_each_entry(work.ledger(), account, [&](const Entry& entry) {
+    detail::for_each_entry(work->ledger(), account, [&](const Entry& entry) {
       if (format == ExportFormat::ledger) {
         write_ledger_entry(out, entry);
       } else {

@@ -2,8 +2,9 @@
 
 #include <charconv>
 
-#include "billing/books.hpp"
 #include "billing/error.hpp"
+#include "billing/storage/ledger_repository.hpp"
+#include "context.hpp"
 #include "rules.hpp"
 
 namespace billing {
@@ -156,7 +157,7 @@ std::vector<PostOutcome> Ledger::void_pending_group(const std::vector<EntryId>& 
 
 std::size_t Ledger::void_expired_holds() {
   const auto expired = context_.read(
-      [&](UnitOfWork& work) { return work.ledger().expired_holds(context_.clock().now(), detail::k_max_page); });
+      [&](UnitOfWork& work) { return work->ledger().expired_holds(context_.clock().now(), detail::k_max_page); });
   if (expired.empty()) return 0;
   const auto outcomes = void_pending_group(expired, BatchMode::independent);
   return static_cast<std::size_t>(
@@ -170,28 +171,28 @@ PostOutcome Ledger::reverse(const EntryId& entry_id, std::optional<EntryId> id, 
 }
 
 std::optional<Entry> Ledger::entry(const EntryId& id) {
-  return context_.read([&](UnitOfWork& work) { return work.ledger().find(id); });
+  return context_.read([&](UnitOfWork& work) { return work->ledger().find(id); });
 }
 
 std::optional<AccountBalance> Ledger::balance(const AccountId& account) {
   return context_.read([&](UnitOfWork& work) -> std::optional<AccountBalance> {
-    const auto found = work.accounts().find(account);
+    const auto found = work->accounts().find(account);
     if (!found) return std::nullopt;
-    return make_balance(*found, found->balances, work.ledger().head().sequence, true);
+    return make_balance(*found, found->balances, work->ledger().head().sequence, true);
   });
 }
 
 std::optional<AccountBalance> Ledger::balance_at_sequence(const AccountId& account, std::uint64_t sequence) {
   return context_.read([&](UnitOfWork& work) -> std::optional<AccountBalance> {
-    const auto found = work.accounts().find(account);
+    const auto found = work->accounts().find(account);
     if (!found) return std::nullopt;
-    const std::uint64_t last = std::min(sequence, work.ledger().head().sequence);
-    return make_balance(*found, work.ledger().balances_at(account, last), last, false);
+    const std::uint64_t last = std::min(sequence, work->ledger().head().sequence);
+    return make_balance(*found, work->ledger().balances_at(account, last), last, false);
   });
 }
 
 std::optional<AccountBalance> Ledger::balance_at(const AccountId& account, Timestamp when) {
-  const std::uint64_t sequence = context_.read([&](UnitOfWork& work) { return work.ledger().sequence_at(when); });
+  const std::uint64_t sequence = context_.read([&](UnitOfWork& work) { return work->ledger().sequence_at(when); });
   return balance_at_sequence(account, sequence);
 }
 
@@ -199,7 +200,7 @@ Page<Entry> Ledger::entries(const AccountId& account, const EntryQuery& query) {
   detail::check_page_limit(query.limit);
   const std::uint64_t after = parse_cursor(query.cursor);
   return context_.read([&](UnitOfWork& work) {
-    return detail::make_page(work.ledger().for_account(account, after, query.from, query.to, query.limit + 1),
+    return detail::make_page(work->ledger().for_account(account, after, query.from, query.to, query.limit + 1),
                              query.limit, [](const Entry& entry) { return std::to_string(entry.sequence); });
   });
 }

@@ -134,16 +134,16 @@ bool apply_leg(Balances& totals, EntryKind kind, const Posting& posting, const P
 }
 
 Planner::Planner(UnitOfWork& work, const Clock& clock, IdSource& ids)
-    : work_(work), clock_(clock), ids_(ids), head_(work.ledger().head()) {}
+    : work_(work), clock_(clock), ids_(ids), head_(work->ledger().head()) {}
 
 std::optional<Entry> Planner::find_entry(const EntryId& id) {
   if (const auto it = staged_by_id_.find(id.str()); it != staged_by_id_.end()) return staged_[it->second];
-  return work_.ledger().find(id);
+  return work_->ledger().find(id);
 }
 
 std::optional<EntryKind> Planner::resolution_kind(const EntryId& hold_id) {
   if (const auto it = staged_resolutions_.find(hold_id.str()); it != staged_resolutions_.end()) return it->second;
-  const auto resolution = work_.ledger().resolution_of(hold_id);
+  const auto resolution = work_->ledger().resolution_of(hold_id);
   if (!resolution) return std::nullopt;
   const auto entry = find_entry(*resolution);
   BILLING_ASSERT(entry.has_value());
@@ -151,12 +151,12 @@ std::optional<EntryKind> Planner::resolution_kind(const EntryId& hold_id) {
 }
 
 bool Planner::is_reversed(const EntryId& id) {
-  return staged_reversals_.contains(id.str()) || work_.ledger().reversal_of(id).has_value();
+  return staged_reversals_.contains(id.str()) || work_->ledger().reversal_of(id).has_value();
 }
 
 Account* Planner::account(const AccountId& id) {
   auto it = accounts_.find(id.str());
-  if (it == accounts_.end()) it = accounts_.emplace(id.str(), work_.accounts().find(id)).first;
+  if (it == accounts_.end()) it = accounts_.emplace(id.str(), work_->accounts().find(id)).first;
   return it->second ? &*it->second : nullptr;
 }
 
@@ -273,13 +273,13 @@ void Planner::write() {
   std::set<std::string> touched;
   for (Entry& entry : staged_) {
     for (const Posting& posting : entry.postings) touched.insert(posting.account.str());
-    work_.ledger().append(std::move(entry));  // the outcomes hold their own copies
+    work_->ledger().append(std::move(entry));  // the outcomes hold their own copies
   }
   staged_.clear();
   staged_by_id_.clear();
   for (const std::string& id : touched) {
     const Account& acct = *accounts_.at(id);
-    work_.accounts().set_balances(acct.id, acct.balances);
+    work_->accounts().set_balances(acct.id, acct.balances);
   }
 }
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "billing/ledger.hpp"
+#include "billing/storage/account_repository.hpp"
+#include "billing/storage/ledger_repository.hpp"
 #include "billing/storage/store.hpp"
 
 namespace billing::detail {

@@ -3,8 +3,8 @@
 #include <map>
 #include <unordered_map>
 
-#include "billing/books.hpp"
 #include "billing/ledger.hpp"
+#include "context.hpp"
 #include "rules.hpp"
 #include "walk.hpp"
 
@@ -78,9 +78,9 @@ struct Walk {
 VerifyReport Ledger::verify() {
   return context_.read([&](UnitOfWork& work) {
     Walk walk;
-    detail::for_each_entry(work.ledger(), std::nullopt, [&](const Entry& entry) { walk.check(entry); });
+    detail::for_each_entry(work->ledger(), std::nullopt, [&](const Entry& entry) { walk.check(entry); });
     walk.report.head_hash = walk.previous;
-    detail::for_each_account(work.accounts(), [&](const Account& account) {
+    detail::for_each_account(work->accounts(), [&](const Account& account) {
       ++walk.report.accounts_checked;
       const auto it = walk.totals.find(account.id.str());
       const Balances derived = it == walk.totals.end() ? Balances{} : it->second;

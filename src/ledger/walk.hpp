@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "billing/storage/account_repository.hpp"
+#include "billing/storage/ledger_repository.hpp"
 #include "billing/storage/store.hpp"
 
 namespace billing::detail {

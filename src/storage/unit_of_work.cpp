@@ -9,7 +9,7 @@ UnitOfWork::UnitOfWork(Store& store, Access access) : transaction_(store.begin(a
 
 UnitOfWork::~UnitOfWork() = default;  // the Transaction's destructor rolls back unless committed
 
-Transaction& UnitOfWork::open() {
+Transaction& UnitOfWork::open() const {
   if (transaction_ == nullptr) throw Misuse("unit_of_work", "is already committed");
   return *transaction_;
 }
@@ -18,16 +18,5 @@ void UnitOfWork::commit() {
   open().commit();
   transaction_.reset();
 }
-
-Access UnitOfWork::access() const {
-  if (transaction_ == nullptr) throw Misuse("unit_of_work", "is already committed");
-  return transaction_->access();
-}
-
-AccountRepository& UnitOfWork::accounts() { return open().accounts(); }
-
-LedgerRepository& UnitOfWork::ledger() { return open().ledger(); }
-
-IdempotencyRepository& UnitOfWork::idempotency() { return open().idempotency(); }
 
 }  // namespace billing

@@ -39,7 +39,7 @@ Balances Fixture::totals(const AccountId& id) {
 
 std::uint64_t Fixture::entry_count() {
   UnitOfWork work(*store, Access::read);
-  return work.ledger().head().sequence;
+  return work->ledger().head().sequence;
 }
 
 }  // namespace billing::test

@@ -99,14 +99,14 @@ CONTRACT_TEST("a key in flight is a conflict until its holder's lease runs out")
   {
     UnitOfWork work(*c.f.store, Access::write);
     const Timestamp now = c.f.clock->now();
-    work.idempotency().put({.scope = "tenant-1",
-                            .key = "k1",
-                            .fingerprint = detail::sha256({"5.00"}),
-                            .state = IdempotencyRecord::State::in_flight,
-                            .owner = "dead-process",
-                            .created_at = now,
-                            .lease_until = now + std::chrono::seconds(30),
-                            .expires_at = now + std::chrono::hours(24)});
+    work->idempotency().put({.scope = "tenant-1",
+                             .key = "k1",
+                             .fingerprint = detail::sha256({"5.00"}),
+                             .state = IdempotencyRecord::State::in_flight,
+                             .owner = "dead-process",
+                             .created_at = now,
+                             .lease_until = now + std::chrono::seconds(30),
+                             .expires_at = now + std::chrono::hours(24)});
     work.commit();
   }
   CHECK(c.charge("k1", "5.00").result == IdempotencyResult::conflict);

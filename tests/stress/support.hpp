@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "billing/books.hpp"
+#include "billing/storage/ledger_repository.hpp"
 
 namespace billing::stress {
 

@@ -71,9 +71,9 @@ int transfers(const std::string& path, int index, int count) {
 // The n after the last stored entry "k-<n>": batches are atomic and ids grow, so the head is the highest.
 std::uint64_t next_kill_sequence(Store& store) {
   UnitOfWork read(store, Access::read);
-  const ChainHead head = read.ledger().head();
+  const ChainHead head = read->ledger().head();
   if (head.sequence == 0) return 1;
-  const auto last = read.ledger().scan(head.sequence - 1, 1);
+  const auto last = read->ledger().scan(head.sequence - 1, 1);
   if (last.size() != 1) throw std::runtime_error("the chain head cannot be read");
   return stress::kill_sequence_of(last.front().id.str()) + 1;
 }

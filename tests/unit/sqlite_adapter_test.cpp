@@ -15,9 +15,13 @@
 #include <thread>
 #include <vector>
 
-#include "../../src/storage/sqlite/schema.hpp"
-#include "../../src/storage/sqlite/sqlite_store.hpp"
+#include "../../src/storage/sqlite/migrations.hpp"
+#include "../../src/storage/sqlite/rows.hpp"
+#include "../../src/storage/sqlite/testing.hpp"
 #include "billing/error.hpp"
+#include "billing/storage/account_repository.hpp"
+#include "billing/storage/idempotency_repository.hpp"
+#include "billing/storage/ledger_repository.hpp"
 #include "billing/storage/sqlite.hpp"
 
 using namespace billing;
@@ -119,10 +123,10 @@ Entry make_entry(std::uint64_t sequence, const std::string& id, const std::strin
 std::unique_ptr<Store> seeded_store(const std::string& path, std::uint64_t entries = 2) {
   auto store = open_sqlite(path);
   UnitOfWork work(*store, Access::write);
-  REQUIRE(work.accounts().insert(make_account("a")));
-  REQUIRE(work.accounts().insert(make_account("b")));
+  REQUIRE(work->accounts().insert(make_account("a")));
+  REQUIRE(work->accounts().insert(make_account("b")));
   for (std::uint64_t sequence = 1; sequence <= entries; ++sequence) {
-    work.ledger().append(make_entry(sequence, "e" + std::to_string(sequence), "a", "b"));
+    work->ledger().append(make_entry(sequence, "e" + std::to_string(sequence), "a", "b"));
   }
   work.commit();
   return store;
@@ -167,8 +171,8 @@ TEST_CASE("reopening a current file keeps its data and version") {
   seeded_store(path).reset();
   auto store = open_sqlite(path);
   UnitOfWork work(*store, Access::read);
-  CHECK(work.ledger().head().sequence == 2);
-  CHECK(work.accounts().find(AccountId("a")) == make_account("a"));
+  CHECK(work->ledger().head().sequence == 2);
+  CHECK(work->accounts().find(AccountId("a")) == make_account("a"));
   RawDb raw(path);
   CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
 }
@@ -186,8 +190,8 @@ TEST_CASE("a version 1 file is migrated to the current version, keeping its rows
   RawDb raw(path);
   CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
   UnitOfWork work(*store, Access::write);
-  CHECK(work.ledger().head().sequence == 2);
-  CHECK_FALSE(work.idempotency().find("scope", "key").has_value());
+  CHECK(work->ledger().head().sequence == 2);
+  CHECK_FALSE(work->idempotency().find("scope", "key").has_value());
 }
 
 TEST_CASE("a file that is not SQLite is a StorageError") {
@@ -299,10 +303,10 @@ TEST_CASE("hand-written statements cannot change or remove ledger rows, with rec
   CHECK(raw.exec("UPDATE accounts SET status = 2, debits_posted = 7 WHERE id = 'a'") == SQLITE_OK);
 
   UnitOfWork work(*store, Access::read);
-  CHECK(work.ledger().find(EntryId("e1")) == make_entry(1, "e1", "a", "b"));
-  CHECK(work.ledger().find(EntryId("e2")) == make_entry(2, "e2", "a", "b"));
-  CHECK(work.ledger().head().sequence == 3);
-  CHECK(work.accounts().find(AccountId("a"))->currency == Currency("USD"));
+  CHECK(work->ledger().find(EntryId("e1")) == make_entry(1, "e1", "a", "b"));
+  CHECK(work->ledger().find(EntryId("e2")) == make_entry(2, "e2", "a", "b"));
+  CHECK(work->ledger().head().sequence == 3);
+  CHECK(work->accounts().find(AccountId("a"))->currency == Currency("USD"));
 }
 
 TEST_CASE("an UPDATE of an account's currency is rejected") {
@@ -360,7 +364,7 @@ TEST_CASE("metadata is stored as JSON that SQLite can query, and reads back byte
                       {"empty", ""}};
   {
     UnitOfWork work(*store, Access::write);
-    REQUIRE(work.accounts().insert(account));
+    REQUIRE(work->accounts().insert(account));
     work.commit();
   }
   RawDb raw(path);
@@ -371,7 +375,7 @@ TEST_CASE("metadata is stored as JSON that SQLite can query, and reads back byte
         account.metadata["utf8"]);
   CHECK(raw.text("SELECT metadata FROM accounts WHERE id = 'meta'").find("\\u0000") != std::string::npos);
   UnitOfWork work(*store, Access::read);
-  CHECK(work.accounts().find(AccountId("meta"))->metadata == account.metadata);
+  CHECK(work->accounts().find(AccountId("meta"))->metadata == account.metadata);
 }
 
 TEST_CASE("metadata written by other tools decodes every JSON escape, surrogate pairs included") {
@@ -387,8 +391,8 @@ TEST_CASE("metadata written by other tools decodes every JSON escape, surrogate 
                      R"(0, 0, 0, 0, 0))") == SQLITE_OK);
   }
   UnitOfWork work(*store, Access::read);
-  CHECK(work.accounts().find(AccountId("raw"))->metadata == Metadata{{"built", "by sqlite"}, {"n", "\n"}});
-  CHECK(work.accounts().find(AccountId("esc"))->metadata ==
+  CHECK(work->accounts().find(AccountId("raw"))->metadata == Metadata{{"built", "by sqlite"}, {"n", "\n"}});
+  CHECK(work->accounts().find(AccountId("esc"))->metadata ==
         Metadata{{"emoji", "\xf0\x9f\x98\x80"}, {"e", "\xc3\xa9"}, {"ctl", "\x01"}, {"short", "/\b\f\n\r\t\"\\"}});
 }
 
@@ -419,13 +423,13 @@ TEST_CASE("an account in a currency this process does not know is a StorageError
   }
   UnitOfWork work(*store, Access::read);
   try {
-    (void)work.accounts().find(AccountId("gems"));
+    (void)work->accounts().find(AccountId("gems"));
     FAIL("loaded an account in an unknown currency");
   } catch (const StorageError& e) {
     CHECK(std::string(e.what()).find("GEMS_NOT_KNOWN") != std::string::npos);
   }
   // Known, but with other places than the file says: its amounts would be misread.
-  CHECK_THROWS_AS((void)work.accounts().find(AccountId("odd")), StorageError);
+  CHECK_THROWS_AS((void)work->accounts().find(AccountId("odd")), StorageError);
 }
 
 TEST_CASE("a registered unit round-trips, and balances_at takes an entry's later leg on one account") {
@@ -433,18 +437,18 @@ TEST_CASE("a registered unit round-trips, and balances_at takes an entry's later
   auto store = open_sqlite(dir.file("legs.db"));
   const Currency credits = Currency::register_unit("SQLT_CREDITS", 3, "Test credits");
   UnitOfWork work(*store, Access::write);
-  REQUIRE(work.accounts().insert(make_account("x", "SQLT_CREDITS")));
-  REQUIRE(work.accounts().insert(make_account("y", "SQLT_CREDITS")));
+  REQUIRE(work->accounts().insert(make_account("x", "SQLT_CREDITS")));
+  REQUIRE(work->accounts().insert(make_account("y", "SQLT_CREDITS")));
   Entry entry{.id = EntryId("three-legs"), .sequence = 1};
   entry.postings = {{AccountId("x"), Side::debit, Money::from_minor(5, credits)},
                     {AccountId("y"), Side::credit, Money::from_minor(7, credits)},
                     {AccountId("x"), Side::debit, Money::from_minor(2, credits)}};
   entry.balances_after = {{5, 0, 0, 0}, {0, 7, 0, 0}, {7, 0, 0, 0}};
-  work.ledger().append(entry);
-  CHECK(work.ledger().find(EntryId("three-legs")) == entry);
-  CHECK(work.ledger().balances_at(AccountId("x"), 1) == Balances{7, 0, 0, 0});
-  CHECK(work.ledger().for_account(AccountId("x"), 0, std::nullopt, std::nullopt, 10).size() == 1);
-  CHECK(work.accounts().find(AccountId("x"))->limit == Money::from_minor(10'000, credits));
+  work->ledger().append(entry);
+  CHECK(work->ledger().find(EntryId("three-legs")) == entry);
+  CHECK(work->ledger().balances_at(AccountId("x"), 1) == Balances{7, 0, 0, 0});
+  CHECK(work->ledger().for_account(AccountId("x"), 0, std::nullopt, std::nullopt, 10).size() == 1);
+  CHECK(work->accounts().find(AccountId("x"))->limit == Money::from_minor(10'000, credits));
 }
 
 TEST_CASE("idempotency records round-trip byte for byte; purging takes the oldest expiries first") {
@@ -463,31 +467,31 @@ TEST_CASE("idempotency records round-trip byte for byte; purging takes the oldes
   };
   {
     UnitOfWork work(*store, Access::write);
-    for (int i = 0; i < 5; ++i) work.idempotency().put(record("k" + std::to_string(i), 10 - i));
-    work.idempotency().put(record("k0", 100));  // replaces
+    for (int i = 0; i < 5; ++i) work->idempotency().put(record("k" + std::to_string(i), 10 - i));
+    work->idempotency().put(record("k0", 100));  // replaces
     work.commit();
   }
   UnitOfWork work(*store, Access::write);
-  CHECK(work.idempotency().find("tenant", "k0") == record("k0", 100));
-  CHECK_FALSE(work.idempotency().find("other", "k0").has_value());
+  CHECK(work->idempotency().find("tenant", "k0") == record("k0", 100));
+  CHECK_FALSE(work->idempotency().find("other", "k0").has_value());
   // k1 to k4 expire at 9, 8, 7 and 6 s.
-  CHECK(work.idempotency().purge_expired(k_t0 + std::chrono::seconds(7), 10) == 2);  // k4, k3
-  CHECK_FALSE(work.idempotency().find("tenant", "k3").has_value());
-  CHECK(work.idempotency().find("tenant", "k2").has_value());
-  CHECK(work.idempotency().purge_expired(k_t0 + std::chrono::seconds(50), 1) == 1);  // the earliest: k2
-  CHECK_FALSE(work.idempotency().find("tenant", "k2").has_value());
-  CHECK(work.idempotency().find("tenant", "k1").has_value());
+  CHECK(work->idempotency().purge_expired(k_t0 + std::chrono::seconds(7), 10) == 2);  // k4, k3
+  CHECK_FALSE(work->idempotency().find("tenant", "k3").has_value());
+  CHECK(work->idempotency().find("tenant", "k2").has_value());
+  CHECK(work->idempotency().purge_expired(k_t0 + std::chrono::seconds(50), 1) == 1);  // the earliest: k2
+  CHECK_FALSE(work->idempotency().find("tenant", "k2").has_value());
+  CHECK(work->idempotency().find("tenant", "k1").has_value());
   // An empty scope is a scope like any other, even as a string_view without storage.
   IdempotencyRecord unscoped = record("k5", 100);
   unscoped.scope.clear();
-  work.idempotency().put(unscoped);
-  CHECK(work.idempotency().find(std::string_view(), "k5") == unscoped);
-  work.idempotency().remove("tenant", "k1");
-  work.idempotency().remove("tenant", "never-there");
-  CHECK_FALSE(work.idempotency().find("tenant", "k1").has_value());
+  work->idempotency().put(unscoped);
+  CHECK(work->idempotency().find(std::string_view(), "k5") == unscoped);
+  work->idempotency().remove("tenant", "k1");
+  work->idempotency().remove("tenant", "never-there");
+  CHECK_FALSE(work->idempotency().find("tenant", "k1").has_value());
   work.commit();
   UnitOfWork reader(*store, Access::read);
-  CHECK_THROWS_AS(reader.idempotency().put(record("k9", 1)), Misuse);
+  CHECK_THROWS_AS(reader->idempotency().put(record("k9", 1)), Misuse);
 }
 
 // ------------------------------------------------------------------------------------------ errors
@@ -498,23 +502,23 @@ TEST_CASE("append refuses a wrong sequence or a used id, and the unit of work st
   {
     UnitOfWork work(*store, Access::write);
     try {
-      work.ledger().append(make_entry(3, "e3", "a", "b"));
+      work->ledger().append(make_entry(3, "e3", "a", "b"));
       FAIL("skipped a sequence");
     } catch (const InvariantViolation& e) {
       CHECK(e.field() == "sequence");
     }
     Entry reused = make_entry(2, "e1", "a", "b");
     try {
-      work.ledger().append(reused);
+      work->ledger().append(reused);
       FAIL("reused an id");
     } catch (const InvariantViolation& e) {
       CHECK(e.field() == "entry_id");
     }
-    work.ledger().append(make_entry(2, "e2", "a", "b"));
+    work->ledger().append(make_entry(2, "e2", "a", "b"));
     work.commit();
   }
   UnitOfWork work(*store, Access::read);
-  CHECK(work.ledger().head().sequence == 2);
+  CHECK(work->ledger().head().sequence == 2);
 }
 
 TEST_CASE("an append that fails halfway poisons the unit of work, which then rolls back") {
@@ -522,15 +526,15 @@ TEST_CASE("an append that fails halfway poisons the unit of work, which then rol
   auto store = seeded_store(dir.file("halfway.db"), 1);
   {
     UnitOfWork work(*store, Access::write);
-    REQUIRE(work.accounts().insert(make_account("c")));
+    REQUIRE(work->accounts().insert(make_account("c")));
     // The entry row goes in; the second posting names an account that does not exist.
-    CHECK_THROWS_AS(work.ledger().append(make_entry(2, "e2", "a", "ghost")), InvariantViolation);
+    CHECK_THROWS_AS(work->ledger().append(make_entry(2, "e2", "a", "ghost")), InvariantViolation);
     CHECK_THROWS_AS(work.commit(), Misuse);
   }
   UnitOfWork work(*store, Access::read);
-  CHECK(work.ledger().head().sequence == 1);
-  CHECK_FALSE(work.ledger().find(EntryId("e2")).has_value());
-  CHECK_FALSE(work.accounts().find(AccountId("c")).has_value());
+  CHECK(work->ledger().head().sequence == 1);
+  CHECK_FALSE(work->ledger().find(EntryId("e2")).has_value());
+  CHECK_FALSE(work->accounts().find(AccountId("c")).has_value());
 }
 
 TEST_CASE("a writer that cannot get the lock within the busy timeout gets a StorageError; readers go on") {
@@ -550,11 +554,11 @@ TEST_CASE("a writer that cannot get the lock within the busy timeout gets a Stor
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(90));
   {
     UnitOfWork reader(*store, Access::read);
-    CHECK(reader.ledger().head().sequence == 1);
+    CHECK(reader->ledger().head().sequence == 1);
   }
   REQUIRE(other.exec("ROLLBACK") == SQLITE_OK);
   UnitOfWork writer(*store, Access::write);  // the connection that timed out is fine afterwards
-  writer.ledger().append(make_entry(2, "e2", "a", "b"));
+  writer->ledger().append(make_entry(2, "e2", "a", "b"));
   writer.commit();
 }
 
@@ -562,15 +566,15 @@ TEST_CASE("a read unit of work keeps its snapshot while a writer commits") {
   TempDir dir;
   auto store = seeded_store(dir.file("snapshot.db"), 1);
   UnitOfWork reader(*store, Access::read);
-  REQUIRE(reader.ledger().scan(0, 10).size() == 1);
+  REQUIRE(reader->ledger().scan(0, 10).size() == 1);
   {
     UnitOfWork writer(*store, Access::write);
-    writer.ledger().append(make_entry(2, "e2", "a", "b"));
+    writer->ledger().append(make_entry(2, "e2", "a", "b"));
     writer.commit();
   }
-  CHECK(reader.ledger().scan(0, 10).size() == 1);
+  CHECK(reader->ledger().scan(0, 10).size() == 1);
   UnitOfWork later(*store, Access::read);
-  CHECK(later.ledger().scan(0, 10).size() == 2);
+  CHECK(later->ledger().scan(0, 10).size() == 2);
 }
 
 TEST_CASE("a transaction may outlive its store") {
@@ -596,10 +600,10 @@ TEST_CASE("threads share one store: writers take turns, nothing is lost") {
       for (int i = 0; i < k_per_thread; ++i) {
         try {
           UnitOfWork work(*store, Access::write);
-          if (!work.accounts().insert(make_account(fmt::format("t{}-{:02}", t, i)))) ++failures;
+          if (!work->accounts().insert(make_account(fmt::format("t{}-{:02}", t, i)))) ++failures;
           work.commit();
           UnitOfWork reader(*store, Access::read);
-          if (!reader.accounts().find(AccountId(fmt::format("t{}-{:02}", t, i)))) ++failures;
+          if (!reader->accounts().find(AccountId(fmt::format("t{}-{:02}", t, i)))) ++failures;
         } catch (const std::exception&) {
           ++failures;
         }
@@ -609,7 +613,7 @@ TEST_CASE("threads share one store: writers take turns, nothing is lost") {
   for (auto& thread : threads) thread.join();
   CHECK(failures == 0);
   UnitOfWork work(*store, Access::read);
-  CHECK(work.accounts().list(std::nullopt, "", 1'000).size() == k_threads * k_per_thread);
+  CHECK(work->accounts().list(std::nullopt, "", 1'000).size() == k_threads * k_per_thread);
 }
 
 TEST_CASE("processes that open a new file at the same moment all succeed and migrate it once") {
@@ -632,7 +636,7 @@ TEST_CASE("processes that open a new file at the same moment all succeed and mig
       try {
         auto store = open_sqlite(path);
         UnitOfWork work(*store, Access::write);
-        if (!work.accounts().insert(make_account("p" + std::to_string(p)))) status = 2;
+        if (!work->accounts().insert(make_account("p" + std::to_string(p)))) status = 2;
         work.commit();
       } catch (...) {
         status = 1;
@@ -651,7 +655,7 @@ TEST_CASE("processes that open a new file at the same moment all succeed and mig
   }
   auto store = open_sqlite(path);
   UnitOfWork work(*store, Access::read);
-  CHECK(work.accounts().list(std::nullopt, "", 10).size() == k_processes);
+  CHECK(work->accounts().list(std::nullopt, "", 10).size() == k_processes);
   RawDb raw(path);
   CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
 }

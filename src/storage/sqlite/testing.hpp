@@ -1,4 +1,4 @@
-// What sqlite_store.cpp offers the rest of the adapter and its tests, beyond open_sqlite().
+// What the SQLite adapter offers its own tests, beyond open_sqlite(); defined in store.cpp.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-#include "statement.hpp"
+#include "connection.hpp"
 
 #include <algorithm>
 #include <limits>

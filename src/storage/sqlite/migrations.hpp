@@ -1,13 +1,12 @@
-// The SQLite file format of a billing store: the tables, their guards, the migrations that build them,
-// and the encodings of values that have no SQL type of their own (metadata). Internal to the adapter.
+// The SQLite file format of a billing store: its version, its application id, and the migrations that
+// build its tables and guards (one script per version in migrations/). Internal to the adapter.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "billing/account.hpp"
-#include "statement.hpp"
+#include "connection.hpp"
 
 namespace billing::detail::sqlite {
 
@@ -24,14 +23,5 @@ inline constexpr int k_min_sqlite_version = 3'037'000;
 /// current file unchanged. Throws StorageError when the file belongs to another program, was written
 /// by a newer version of the library, or the engine fails; nothing is changed then.
 void migrate(Connection& connection);
-
-/// Writes `metadata` into `out` (replacing its content) as a JSON object of strings: keys in map order,
-/// '"', '\' and control characters escaped, other bytes as they are. SQLite's json functions can read it.
-void encode_metadata(const Metadata& metadata, std::string& out);
-
-/// Reads a JSON object of strings back into Metadata: any JSON whitespace, every JSON escape including
-/// \uXXXX surrogate pairs (as UTF-8). Throws StorageError naming `what` for anything else: another
-/// JSON type, a duplicate key, a lone surrogate, bad syntax.
-[[nodiscard]] Metadata decode_metadata(std::string_view json, std::string_view what);
 
 }  // namespace billing::detail::sqlite

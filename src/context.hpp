@@ -1,0 +1,69 @@
+// detail::Context: what every area of one Books shares (storage, clock, ids) and each thread's open unit
+// of work, which the calls of that thread join. Internal: areas take it through their constructors, and
+// no public header needs more than its name. Safe to share between threads; ambient() is per thread.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "billing/id.hpp"
+#include "billing/storage/store.hpp"
+#include "billing/time.hpp"
+
+namespace billing::detail {
+
+class Context {
+ public:
+  /// Throws InvalidArgument when `store` is null; a null clock is the system clock, null ids are UUIDv7.
+  Context(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, std::shared_ptr<IdSource> ids);
+
+  [[nodiscard]] Store& store() noexcept { return *store_; }
+  [[nodiscard]] const Clock& clock() const noexcept { return *clock_; }
+  [[nodiscard]] IdSource& ids() noexcept { return *ids_; }
+
+  /// This thread's open unit of work, or null.
+  [[nodiscard]] UnitOfWork* ambient();
+  void set_ambient(UnitOfWork* work);
+
+  /// Runs `work(UnitOfWork&)` in this thread's open unit of work, or in a new one that commits when
+  /// `work` returns (and rolls back when it throws).
+  template <class F>
+  auto write(F&& work) {
+    if (UnitOfWork* open = ambient()) return work(*open);
+    UnitOfWork unit(*store_, Access::write);
+    auto result = work(unit);
+    unit.commit();
+    return result;
+  }
+
+  /// Runs `work(UnitOfWork&)` in this thread's open unit of work, or in a new read-only one.
+  template <class F>
+  auto read(F&& work) {
+    if (UnitOfWork* open = ambient()) return work(*open);
+    UnitOfWork unit(*store_, Access::read);
+    return work(unit);
+  }
+
+ private:
+  std::shared_ptr<Store> store_;
+  std::shared_ptr<const Clock> clock_;
+  std::shared_ptr<IdSource> ids_;
+  std::mutex mutex_;
+  std::unordered_map<std::thread::id, UnitOfWork*> ambient_;
+};
+
+/// Makes a unit of work this thread's ambient one for as long as it lives.
+class AmbientScope {
+ public:
+  AmbientScope(Context& context, UnitOfWork& work) : context_(context) { context_.set_ambient(&work); }
+  ~AmbientScope() { context_.set_ambient(nullptr); }
+  AmbientScope(const AmbientScope&) = delete;
+  AmbientScope& operator=(const AmbientScope&) = delete;
+
+ private:
+  Context& context_;
+};
+
+}  // namespace billing::detail

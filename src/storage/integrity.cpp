@@ -1,0 +1,40 @@
+#include "integrity.hpp"
+
+#include <fmt/format.h>
+
+#include "billing/error.hpp"
+
+namespace billing::detail::integrity {
+
+void check_account(const Account& account) {
+  if (account.limit && account.limit->currency() != account.currency) {
+    throw InvariantViolation("limit",
+                             fmt::format("the limit of account '{}' is in {}, the account in {}", account.id.str(),
+                                         account.limit->currency().code(), account.currency.code()));
+  }
+}
+
+void check_appendable(const Entry& entry, std::uint64_t head_sequence) {
+  if (entry.sequence != head_sequence + 1) {
+    throw InvariantViolation("sequence", fmt::format("entry {} does not follow {}", entry.sequence, head_sequence));
+  }
+  if (entry.balances_after.size() != entry.postings.size()) {
+    throw InvariantViolation("balances_after",
+                             fmt::format("entry '{}' has {} postings but {} balances_after", entry.id.str(),
+                                         entry.postings.size(), entry.balances_after.size()));
+  }
+}
+
+void duplicate_entry(const EntryId& id) {
+  throw InvariantViolation("entry_id", fmt::format("entry '{}' already exists", id.str()));
+}
+
+void missing_account(const AccountId& id) {
+  throw InvariantViolation("account_id", fmt::format("account '{}' does not exist", id.str()));
+}
+
+void already_linked(const EntryId& id) {
+  throw InvariantViolation("entry_id", fmt::format("entry '{}' is already resolved or reversed", id.str()));
+}
+
+}  // namespace billing::detail::integrity

@@ -1,0 +1,30 @@
+// The integrity checks that every adapter repeats under the domain's own, written once so that each
+// adapter refuses the same rows with the same words. The domain never relies on them: they catch a bug
+// in the rules or a caller that reached a repository directly. Each throws InvariantViolation naming
+// the field.
+#pragma once
+
+#include <cstdint>
+
+#include "billing/account.hpp"
+#include "billing/entry.hpp"
+
+namespace billing::detail::integrity {
+
+/// For an account row about to be stored: its limit is in its currency.
+void check_account(const Account& account);
+
+/// For an entry about to be appended after the entry `head_sequence`: it follows the head, and it has one
+/// balances_after per posting.
+void check_appendable(const Entry& entry, std::uint64_t head_sequence);
+
+/// The entry id is taken.
+[[noreturn]] void duplicate_entry(const EntryId& id);
+
+/// A write named an account that is not stored.
+[[noreturn]] void missing_account(const AccountId& id);
+
+/// A resolution or reversal named an entry that already has one.
+[[noreturn]] void already_linked(const EntryId& id);
+
+}  // namespace billing::detail::integrity

@@ -1,0 +1,41 @@
+// The SQLite ledger rows (tables `entries` and `postings`, see migrations/) and the repository over
+// them. Internal to the adapter.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "billing/storage/ledger_repository.hpp"
+#include "session.hpp"
+
+namespace billing::detail::sqlite {
+
+class Ledger final : public LedgerRepository {
+ public:
+  explicit Ledger(Session& session) noexcept : session_(session) {}
+
+  void append(Entry entry) override;
+  std::optional<Entry> find(const EntryId& id) override;
+  ChainHead head() override;
+  std::optional<EntryId> resolution_of(const EntryId& pending_id) override;
+  std::optional<EntryId> reversal_of(const EntryId& id) override;
+  std::vector<Entry> scan(std::uint64_t after_sequence, std::size_t limit) override;
+  std::vector<Entry> for_account(const AccountId& account, std::uint64_t after_sequence, std::optional<Timestamp> from,
+                                 std::optional<Timestamp> to, std::size_t limit) override;
+  Balances balances_at(const AccountId& account, std::uint64_t sequence) override;
+  std::uint64_t sequence_at(Timestamp when) override;
+  std::vector<EntryId> expired_holds(Timestamp when, std::size_t limit) override;
+
+ private:
+  /// The chain head as this transaction sees it, read once: neither a snapshot nor a held write lock
+  /// lets it change underneath, so append() checks the sequence without a query.
+  const ChainHead& cached_head();
+  void insert_entry_row(Connection& connection, const Entry& entry);
+  void insert_posting_rows(Connection& connection, const Entry& entry);
+  std::optional<EntryId> entry_id_where(std::string_view sql, const EntryId& id);
+
+  Session& session_;
+  std::optional<ChainHead> head_;
+};
+
+}  // namespace billing::detail::sqlite

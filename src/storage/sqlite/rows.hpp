@@ -1,0 +1,96 @@
+// How values cross the SQLite border: ids, enums, times, hashes, currencies and metadata to and from
+// columns, and named columns so that a row is read by name, never by a position kept in step with a
+// comment. Internal to the adapter; every area's file (accounts.cpp, ledger.cpp, ...) uses it.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "billing/account.hpp"
+#include "billing/entry.hpp"
+#include "billing/error.hpp"
+#include "connection.hpp"
+
+namespace billing::detail::sqlite {
+
+// Named columns. An area lists a row's columns once, as an X-macro:
+//
+//   #define BILLING_ACCOUNT_COLUMNS(X) X(id) X(currency) ...
+//   enum class AccountColumn : int { BILLING_ACCOUNT_COLUMNS(BILLING_SQL_ENUM) };
+//   constexpr std::string_view k_account_columns = column_list(BILLING_ACCOUNT_COLUMNS(BILLING_SQL_NAME));
+//
+// and reads `row.int64(col(AccountColumn::status))`: the SELECT list and the enum come from one list.
+#define BILLING_SQL_ENUM(name) name,
+#define BILLING_SQL_NAME(name) ", " #name
+
+/// "a, b, c" from the ", a, b, c" that BILLING_SQL_NAME builds.
+[[nodiscard]] constexpr std::string_view column_list(std::string_view joined) { return joined.substr(2); }
+
+/// The index of a named column.
+template <class Column>
+[[nodiscard]] constexpr int col(Column column) noexcept {
+  return static_cast<int>(column);
+}
+
+/// SQLite integers are signed; a sequence or limit beyond int64 means "no bound".
+[[nodiscard]] inline std::int64_t clamp_to_int64(std::uint64_t value) noexcept {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(value, std::numeric_limits<std::int64_t>::max()));
+}
+
+/// The file holds a value no billing process writes: StorageError, naming what and why.
+[[noreturn]] void throw_corrupt(std::string_view what, std::string_view why);
+
+template <class IdT>
+[[nodiscard]] IdT load_id(std::string_view text, std::string_view what) {
+  try {
+    return IdT(std::string(text));
+  } catch (const InvalidArgument& e) {
+    throw_corrupt(what, e.what());
+  }
+}
+
+template <class Enum>
+[[nodiscard]] Enum load_enum(std::int64_t value, std::int64_t max, std::string_view what) {
+  if (value < 0 || value > max) throw_corrupt(what, fmt::format("{} is out of range", value));
+  return static_cast<Enum>(value);
+}
+
+[[nodiscard]] inline Timestamp load_time(std::int64_t micros) noexcept { return Timestamp::from_unix_micros(micros); }
+
+[[nodiscard]] Hash load_hash(std::span<const std::uint8_t> bytes, std::string_view what);
+
+/// Resolves currency codes, remembering the last: the rows of a page are mostly in one or two currencies.
+/// Throws StorageError for a code this process does not know.
+class CurrencyLookup {
+ public:
+  Currency operator()(std::string_view code);
+
+ private:
+  std::optional<Currency> last_;
+};
+
+/// Four running totals from four consecutive columns starting at `first`.
+[[nodiscard]] inline Balances read_balances(const Statement& row, int first) noexcept {
+  return {row.int64(first), row.int64(first + 1), row.int64(first + 2), row.int64(first + 3)};
+}
+
+/// Binds the four running totals to parameters `first` to `first + 3`.
+void bind_balances(Statement& statement, int first, const Balances& balances);
+
+/// Writes `metadata` into `out` (replacing its content) as a JSON object of strings: keys in map order,
+/// '"', '\' and control characters escaped, other bytes as they are. SQLite's json functions can read it.
+void encode_metadata(const Metadata& metadata, std::string& out);
+
+/// Reads a JSON object of strings back into Metadata: any JSON whitespace, every JSON escape including
+/// \uXXXX surrogate pairs (as UTF-8). Throws StorageError naming `what` for anything else: another
+/// JSON type, a duplicate key, a lone surrogate, bad syntax.
+[[nodiscard]] Metadata decode_metadata(std::string_view json, std::string_view what);
+
+}  // namespace billing::detail::sqlite

@@ -1,0 +1,139 @@
+// The SQLite adapter: a pool of connections (pool.hpp), one per concurrent transaction, and one
+// repository per area (accounts.cpp, ledger.cpp, idempotency.cpp), each with its own SQL.
+//
+// Why the pieces look as they do:
+//  - A connection serves one transaction at a time, so it runs without SQLite's mutex, and its statement
+//    cache never needs a lock; the pool's mutex is taken only to hand connections out and back.
+//  - Writers BEGIN IMMEDIATE: they queue for the write lock up front (under the busy timeout) instead of
+//    failing halfway through when a read lock cannot be upgraded.
+#include <fmt/format.h>
+
+#include "accounts.hpp"
+#include "billing/error.hpp"
+#include "billing/storage/sqlite.hpp"
+#include "idempotency.hpp"
+#include "ledger.hpp"
+#include "migrations.hpp"
+#include "pool.hpp"
+#include "session.hpp"
+#include "testing.hpp"
+
+namespace billing {
+namespace {
+
+using namespace detail::sqlite;
+
+constexpr std::string_view k_begin_write = "BEGIN IMMEDIATE";
+constexpr std::string_view k_begin_read = "BEGIN";
+constexpr std::string_view k_commit = "COMMIT";
+constexpr std::string_view k_rollback = "ROLLBACK";
+
+class SqliteTransaction final : public Transaction {
+ public:
+  /// Takes over `connection`, on which BEGIN already ran.
+  SqliteTransaction(std::shared_ptr<ConnectionPool> pool, std::unique_ptr<Connection> connection,
+                    Access access) noexcept
+      : pool_(std::move(pool)), connection_(std::move(connection)), session_(*connection_, access) {}
+
+  SqliteTransaction(const SqliteTransaction&) = delete;
+  SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+
+  ~SqliteTransaction() override {
+    if (!session_.finished()) roll_back();
+    pool_->release(std::move(connection_));
+  }
+
+  void commit() override {
+    Connection& connection = session_.read();
+    session_.finish();
+    if (session_.broken()) {
+      roll_back();
+      throw Misuse("transaction", "an append failed halfway, so this transaction could only roll back; it did");
+    }
+    try {
+      connection.run(k_commit, "commit");
+    } catch (...) {
+      if (connection.in_transaction()) roll_back();  // a failed COMMIT can leave the transaction open
+      throw;
+    }
+  }
+
+  [[nodiscard]] Access access() const noexcept override { return session_.access(); }
+  [[nodiscard]] AccountRepository& accounts() override { return accounts_; }
+  [[nodiscard]] LedgerRepository& ledger() override { return ledger_; }
+  [[nodiscard]] IdempotencyRepository& idempotency() override { return idempotency_; }
+
+  [[nodiscard]] Connection& connection() { return session_.read(); }
+
+ private:
+  void roll_back() noexcept {
+    try {
+      connection_->run(k_rollback, "roll back");
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the pool will not take a connection still in a transaction
+    }
+  }
+
+  std::shared_ptr<ConnectionPool> pool_;
+  std::unique_ptr<Connection> connection_;
+  Session session_;
+  Accounts accounts_{session_};
+  Ledger ledger_{session_};
+  Idempotency idempotency_{session_};
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::shared_ptr<ConnectionPool> pool) noexcept : pool_(std::move(pool)) {}
+
+  std::unique_ptr<Transaction> begin(Access access) override {
+    std::unique_ptr<Connection> connection = pool_->acquire();
+    try {
+      if (access == Access::write) {
+        connection->run(k_begin_write, "begin a write transaction");
+      } else {
+        connection->run(k_begin_read, "begin a read transaction");
+      }
+    } catch (...) {
+      pool_->release(std::move(connection));  // nothing began; the connection is as good as before
+      throw;
+    }
+    return std::make_unique<SqliteTransaction>(pool_, std::move(connection), access);
+  }
+
+ private:
+  // Shared with every transaction, so a transaction that outlives the store can still hand back its
+  // connection.
+  std::shared_ptr<ConnectionPool> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options) {
+  if (sqlite3_libversion_number() < k_min_sqlite_version) {
+    throw StorageError(
+        "", fmt::format("open_sqlite needs SQLite 3.37 or newer; this process has {}", sqlite3_libversion()));
+  }
+  auto pool = std::make_shared<ConnectionPool>(path, options);
+  try {
+    std::unique_ptr<Connection> first = pool->open();
+    first->enable_wal();
+    migrate(*first);
+    pool->release(std::move(first));
+  } catch (const StorageError& e) {
+    throw StorageError(e.field(), fmt::format("open_sqlite('{}'): {}", path, e.what()));
+  }
+  return std::make_unique<SqliteStore>(std::move(pool));
+}
+
+namespace detail {
+
+std::string sqlite_pragma_for_testing(Transaction& transaction, std::string_view name) {
+  auto* sqlite = dynamic_cast<SqliteTransaction*>(&transaction);
+  if (sqlite == nullptr) throw Misuse("transaction", "is not an SQLite transaction");
+  StatementLease query = sqlite->connection().statement(fmt::format("PRAGMA {}", name));
+  return query->step("read a pragma") ? std::string(query->text(0)) : std::string();
+}
+
+}  // namespace detail
+
+}  // namespace billing
