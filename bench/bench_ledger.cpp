@@ -251,7 +251,7 @@ BENCHMARK(memory_post_batch_1000_hot)->UseRealTime();
   throw std::runtime_error(fmt::format("{}: {}", what, db != nullptr ? sqlite3_errmsg(db) : "no connection"));
 }
 
-/// A connection set up as the adapter sets up its own (src/storage/sqlite/statement.cpp): no SQLite mutex,
+/// A connection set up as the adapter sets up its own (src/storage/sqlite/connection.cpp): no SQLite mutex,
 /// extended result codes, a busy timeout, foreign keys on, WAL, and the given synchronous level. Statements
 /// are prepared once and kept, as the adapter's statement cache keeps them.
 class RawDb {
@@ -307,26 +307,25 @@ void bind_text(sqlite3_stmt* statement, int index, std::string_view text) {
   sqlite3_bind_text64(statement, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
 }
 
-// The statements SqliteStore runs for one post_batch, copied from src/storage/sqlite/sqlite_store.cpp.
+// The statements the SQLite adapter runs for one post_batch, copied from src/storage/sqlite/ledger.cpp and
+// accounts.cpp (schema version 3).
 constexpr std::string_view k_sql_begin_write = "BEGIN IMMEDIATE";
 constexpr std::string_view k_sql_commit = "COMMIT";
 constexpr std::string_view k_sql_head =
-    "SELECT sequence, hash, recorded_at FROM entries ORDER BY sequence DESC LIMIT 1";
+    "SELECT sequence, hash, recorded_at FROM journal ORDER BY sequence DESC LIMIT 1";
 constexpr std::string_view k_sql_find_entry =
-    "SELECT e.sequence, e.id, e.kind, e.description, e.metadata, e.effective_at, e.recorded_at, e.pending_id, "
-    "e.expires_at, e.reverses, e.previous_hash, e.hash, p.leg, p.account_id, p.side, p.amount_minor, p.currency, "
-    "p.debits_posted, p.credits_posted, p.debits_pending, p.credits_pending"
-    " FROM entries AS e LEFT JOIN postings AS p ON p.sequence = e.sequence "
-    "WHERE e.id = ?1 ORDER BY p.leg";
+    "SELECT sequence, id, kind, description, metadata, effective_at, recorded_at, pending_id, expires_at, reverses, "
+    "previous_hash, hash, postings FROM journal WHERE id = ?1";
 constexpr std::string_view k_sql_find_account =
     "SELECT id, currency, currency_places, name, normal_side, status, flags, limit_minor, metadata, created_at, "
     "debits_posted, credits_posted, debits_pending, credits_pending FROM accounts WHERE id = ?1";
 constexpr std::string_view k_sql_insert_entry =
-    "INSERT INTO entries (sequence, id, kind, description, metadata, effective_at, recorded_at, pending_id, "
-    "expires_at, reverses, previous_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    "INSERT INTO journal (sequence, id, kind, description, metadata, effective_at, recorded_at, pending_id, "
+    "expires_at, reverses, previous_hash, hash, postings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "?13)";
 constexpr std::string_view k_sql_insert_posting =
-    "INSERT INTO postings (sequence, leg, account_id, side, amount_minor, currency, debits_posted, credits_posted, "
-    "debits_pending, credits_pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "INSERT INTO account_postings (account_id, sequence, leg, side, amount_minor, debits_posted, credits_posted, "
+    "debits_pending, credits_pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 constexpr std::string_view k_sql_set_balances =
     "UPDATE accounts SET debits_posted = ?2, credits_posted = ?3, debits_pending = ?4, credits_pending = ?5 "
     "WHERE id = ?1";
@@ -430,17 +429,19 @@ class SameStatements {
     sqlite3_bind_int64(insert_entry_, 7, k_now.unix_micros());
     sqlite3_bind_blob64(insert_entry_, 11, k_hash.data(), k_hash.size(), SQLITE_STATIC);
     sqlite3_bind_blob64(insert_entry_, 12, k_hash.data(), k_hash.size(), SQLITE_STATIC);
+    // The postings blob: the same size as the adapter's for two legs (3 + 2 * (1 + 40 + 4 + 10) bytes).
+    static constexpr std::array<std::uint8_t, 113> k_postings{1, 2};
+    sqlite3_bind_blob64(insert_entry_, 13, k_postings.data(), k_postings.size(), SQLITE_STATIC);
     db_.run(insert_entry_);
     release(insert_entry_);
-    sqlite3_bind_int64(insert_posting_, 1, seq);
+    sqlite3_bind_int64(insert_posting_, 2, seq);
     const std::array<int, 2> accounts{move.debit, move.credit};
     for (int leg = 0; leg < 2; ++leg) {
-      sqlite3_bind_int64(insert_posting_, 2, leg);
-      bind_text(insert_posting_, 3, account_names()[accounts[leg]]);
+      bind_text(insert_posting_, 1, account_names()[accounts[leg]]);
+      sqlite3_bind_int64(insert_posting_, 3, leg);
       sqlite3_bind_int64(insert_posting_, 4, leg);  // debit 0, credit 1
       sqlite3_bind_int64(insert_posting_, 5, move.amount_minor);
-      bind_text(insert_posting_, 6, "USD");
-      bind_balances(insert_posting_, 7, after[leg]);
+      bind_balances(insert_posting_, 6, after[leg]);
       db_.run(insert_posting_);
     }
     release(insert_posting_);

@@ -18,6 +18,7 @@
 #include "../../src/storage/sqlite/migrations.hpp"
 #include "../../src/storage/sqlite/rows.hpp"
 #include "../../src/storage/sqlite/testing.hpp"
+#include "billing/books.hpp"
 #include "billing/error.hpp"
 #include "billing/storage/account_repository.hpp"
 #include "billing/storage/idempotency_repository.hpp"
@@ -177,20 +178,64 @@ TEST_CASE("reopening a current file keeps its data and version") {
   CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
 }
 
+// A file written by the last release of schema version 2 (tests/unit/data/ledger_v2.sql.inc).
+constexpr const char* k_ledger_v2 =
+#include "data/ledger_v2.sql.inc"
+    ;
+
+TEST_CASE("a file written by schema version 2 is migrated to the current version and verifies") {
+  TempDir dir;
+  const std::string path = dir.file("v2.db");
+  {
+    RawDb raw(path);
+    REQUIRE(raw.exec(k_ledger_v2) == SQLITE_OK);
+    REQUIRE(raw.integer("PRAGMA user_version") == 2);
+  }
+  Books books(open_sqlite(path));
+  RawDb raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
+  CHECK(raw.text("SELECT name FROM sqlite_schema WHERE name IN ('entries', 'postings')").empty());
+
+  const VerifyReport report = books.ledger().verify();
+  CHECK_MESSAGE(report.ok, report.problem);
+  CHECK(report.entries_checked == 5);
+  CHECK(report.postings_checked == 10);
+  CHECK(books.ledger().balance(AccountId("liabilities:wallet"))->totals == Balances{2670, 10420, 0, 0});
+  CHECK(books.ledger().balance_at_sequence(AccountId("income:sales"), 3)->totals == Balances{0, 2670, 0, 0});
+  const auto hold = books.ledger().entry(EntryId("ride"));
+  REQUIRE(hold.has_value());
+  CHECK(hold->kind == EntryKind::pending);
+  CHECK(hold->postings.size() == 2);
+  CHECK(books.ledger().post_pending(EntryId("ride")).result == PostResult::pending_already_posted);
+  CHECK(books.ledger().reverse(EntryId("coffee")).result == PostResult::already_reversed);
+  const auto wallet = books.ledger().entries(AccountId("liabilities:wallet"), {.limit = 2});
+  CHECK(wallet.items.size() == 2);
+  CHECK(wallet.next_cursor.has_value());
+
+  // The migrated file keeps growing as a new one would, and its guards hold.
+  CHECK(books.ledger()
+            .transfer({.debit = AccountId("liabilities:wallet"),
+                       .credit = AccountId("income:sales"),
+                       .amount = Money::parse("1.00 USD")})
+            .result == PostResult::ok);
+  CHECK(books.ledger().verify().ok);
+  CHECK((raw.exec("UPDATE journal SET description = 'forged' WHERE sequence = 1") & 0xff) == SQLITE_CONSTRAINT);
+}
+
 TEST_CASE("a version 1 file is migrated to the current version, keeping its rows") {
   TempDir dir;
   const std::string path = dir.file("v1.db");
-  seeded_store(path).reset();
   {
     // Version 2 only added the idempotency table: without it, this is what version 1 wrote.
     RawDb raw(path);
+    REQUIRE(raw.exec(k_ledger_v2) == SQLITE_OK);
     REQUIRE(raw.exec("DROP TABLE idempotency_keys; PRAGMA user_version = 1") == SQLITE_OK);
   }
   auto store = open_sqlite(path);
   RawDb raw(path);
   CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
   UnitOfWork work(*store, Access::write);
-  CHECK(work->ledger().head().sequence == 2);
+  CHECK(work->ledger().head().sequence == 5);
   CHECK_FALSE(work->idempotency().find("scope", "key").has_value());
 }
 
@@ -239,34 +284,43 @@ TEST_CASE("hand-written statements cannot change or remove ledger rows, with rec
   const std::string path = dir.file("tamper.db");
   auto store = seeded_store(path);
   const std::string entry_columns =
-      "INSERT %s INTO entries (sequence, id, kind, description, metadata, effective_at, recorded_at, "
-      "previous_hash, hash) VALUES ";
+      "INSERT %s INTO journal (sequence, id, kind, description, metadata, effective_at, recorded_at, "
+      "previous_hash, hash, postings) VALUES ";
   const auto entry_insert = [&](const std::string& verb, const std::string& values) {
     std::string sql = entry_columns;
     sql.replace(sql.find("%s"), 2, verb);
     return sql + values;
   };
-  const std::string forged = "'forged', '{}', 0, 0, zeroblob(32), zeroblob(32))";
+  const std::string forged = "'forged', '{}', 0, 0, zeroblob(32), zeroblob(32), x'010000')";
+  const std::string posting = "INSERT %s INTO account_postings VALUES ";
+  const auto posting_insert = [&](const std::string& verb, const std::string& values) {
+    std::string sql = posting;
+    sql.replace(sql.find("%s"), 2, verb);
+    return sql + values;
+  };
   const std::vector<std::string> probes = {
-      // entries
+      // journal (entries)
       entry_insert("OR REPLACE", "(1, 'e1', 0, " + forged),
       entry_insert("OR REPLACE", "(2, 'fresh-id', 0, " + forged),  // same sequence, new id
       entry_insert("OR REPLACE", "(3, 'e1', 0, " + forged),        // same id, next sequence
       entry_insert("", "(1, 'e1', 0, " + forged + " ON CONFLICT(sequence) DO UPDATE SET description = 'forged'"),
       entry_insert("", "(3, 'e2', 0, " + forged + " ON CONFLICT(id) DO UPDATE SET description = 'forged'"),
       entry_insert("", "(7, 'e7', 0, " + forged),  // skips the sequence
-      "UPDATE entries SET description = 'forged' WHERE sequence = 1",
-      "UPDATE OR REPLACE entries SET id = 'e2' WHERE sequence = 1",
-      "DELETE FROM entries WHERE sequence = 2",
-      "DELETE FROM entries",
-      // postings
-      "INSERT OR REPLACE INTO postings VALUES (1, 0, 'a', 0, 999, 'USD', 0, 0, 0, 0)",
-      "REPLACE INTO postings VALUES (2, 1, 'a', 1, 999, 'USD', 0, 0, 0, 0)",
-      "INSERT INTO postings VALUES (1, 0, 'a', 0, 1, 'USD', 0, 0, 0, 0) "
-      "ON CONFLICT(sequence, leg) DO UPDATE SET amount_minor = 1",
-      "INSERT INTO postings VALUES (1, 2, 'a', 0, 1, 'USD', 0, 0, 0, 0)",  // a leg added to an old entry
-      "UPDATE postings SET amount_minor = 1 WHERE sequence = 1",
-      "DELETE FROM postings WHERE sequence = 1 AND leg = 1",
+      "UPDATE journal SET description = 'forged' WHERE sequence = 1",
+      "UPDATE journal SET postings = x'010000' WHERE sequence = 2",
+      "UPDATE OR REPLACE journal SET id = 'e2' WHERE sequence = 1",
+      "DELETE FROM journal WHERE sequence = 2",
+      "DELETE FROM journal",
+      // account_postings (each posting, by account)
+      posting_insert("OR REPLACE", "('a', 1, 0, 0, 999, 0, 0, 0, 0)"),
+      posting_insert("OR REPLACE", "('b', 2, 1, 1, 999, 0, 0, 0, 0)"),  // a row of the newest entry
+      "REPLACE INTO account_postings VALUES ('a', 2, 0, 0, 999, 0, 0, 0, 0)",
+      posting_insert("",
+                     "('a', 1, 0, 0, 1, 0, 0, 0, 0) ON CONFLICT(account_id, sequence, leg) DO UPDATE SET "
+                     "amount_minor = 1"),
+      posting_insert("", "('a', 1, 2, 0, 1, 0, 0, 0, 0)"),  // a leg added to an old entry
+      "UPDATE account_postings SET amount_minor = 1 WHERE sequence = 1",
+      "DELETE FROM account_postings WHERE sequence = 1 AND leg = 1",
       // accounts keep their identity and are never removed or replaced
       "UPDATE accounts SET currency = 'EUR' WHERE id = 'a'",
       "UPDATE accounts SET normal_side = 1 WHERE id = 'a'",
@@ -298,8 +352,8 @@ TEST_CASE("hand-written statements cannot change or remove ledger rows, with rec
   // The probes are well-formed: the same shapes, used as the ledger uses them, go in.
   RawDb raw(path);
   CHECK(raw.exec(entry_insert("", "(3, 'e3', 0, " + forged)) == SQLITE_OK);
-  CHECK(raw.exec("INSERT INTO postings VALUES (3, 0, 'a', 0, 5, 'USD', 0, 0, 0, 0)") == SQLITE_OK);
-  CHECK(raw.exec("INSERT INTO postings VALUES (3, 1, 'b', 1, 5, 'USD', 0, 0, 0, 0)") == SQLITE_OK);
+  CHECK(raw.exec(posting_insert("", "('a', 3, 0, 0, 5, 0, 0, 0, 0)")) == SQLITE_OK);
+  CHECK(raw.exec(posting_insert("", "('b', 3, 1, 1, 5, 0, 0, 0, 0)")) == SQLITE_OK);
   CHECK(raw.exec("UPDATE accounts SET status = 2, debits_posted = 7 WHERE id = 'a'") == SQLITE_OK);
 
   UnitOfWork work(*store, Access::read);
@@ -327,21 +381,25 @@ TEST_CASE("the schema's checks repeat the invariants of the value types") {
   RawDb raw(path);
   REQUIRE(raw.exec("PRAGMA foreign_keys = ON") == SQLITE_OK);
   const std::string entry =
-      "INSERT INTO entries (sequence, id, kind, description, metadata, effective_at, "
-      "recorded_at, pending_id, expires_at, reverses, previous_hash, hash) VALUES ";
+      "INSERT INTO journal (sequence, id, kind, description, metadata, effective_at, "
+      "recorded_at, pending_id, expires_at, reverses, previous_hash, hash, postings) VALUES ";
+  const std::string ok_tail = "zeroblob(32), zeroblob(32), x'010000')";
   for (const std::string& bad : std::vector<std::string>{
-           entry + "(2, 'x', 2, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",  // no pending_id
-           entry + "(2, 'x', 0, '', '{}', 0, 0, 'e1', NULL, NULL, zeroblob(32), zeroblob(32))",  // pending_id on posted
-           entry + "(2, 'x', 0, '', '{}', 0, 0, NULL, 5, NULL, zeroblob(32), zeroblob(32))",     // expiry on posted
-           entry + "(2, 'x', 4, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",  // reversal of nothing
-           entry + "(2, 'x', 4, '', '{}', 0, 0, NULL, NULL, 'nope', zeroblob(32), zeroblob(32))",  // unknown entry
-           entry + "(2, 'x', 0, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(31), zeroblob(32))",    // short hash
-           entry + "(2, 'x', 9, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",    // unknown kind
-           entry + "(2, 'x', 0, '', 'not json', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",
-           entry + "(2, 'x', 0, '', '{}', '2026-01-01', 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32))",  // STRICT
-           "INSERT INTO postings VALUES (1, 2, 'a', 0, -5, 'USD', 0, 0, 0, 0)",     // negative amount
-           "INSERT INTO postings VALUES (1, 2, 'a', 0, 5, 'EUR', 0, 0, 0, 0)",      // not the account's currency
-           "INSERT INTO postings VALUES (1, 2, 'ghost', 0, 5, 'USD', 0, 0, 0, 0)",  // no such account
+           entry + "(2, 'x', 2, '', '{}', 0, 0, NULL, NULL, NULL, " + ok_tail,    // no pending_id
+           entry + "(2, 'x', 0, '', '{}', 0, 0, 'e1', NULL, NULL, " + ok_tail,    // pending_id on posted
+           entry + "(2, 'x', 0, '', '{}', 0, 0, NULL, 5, NULL, " + ok_tail,       // expiry on posted
+           entry + "(2, 'x', 4, '', '{}', 0, 0, NULL, NULL, NULL, " + ok_tail,    // reversal of nothing
+           entry + "(2, 'x', 4, '', '{}', 0, 0, NULL, NULL, 'nope', " + ok_tail,  // unknown entry
+           entry + "(2, 'x', 0, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(31), zeroblob(32), x'010000')",  // hash
+           entry + "(2, 'x', 9, '', '{}', 0, 0, NULL, NULL, NULL, " + ok_tail,  // unknown kind
+           entry + "(2, 'x', 0, '', 'not json', 0, 0, NULL, NULL, NULL, " + ok_tail,
+           entry + "(2, 'x', 0, '', '{}', '2026-01-01', 0, NULL, NULL, NULL, " + ok_tail,                   // STRICT
+           entry + "(2, 'x', 0, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32), x'020000')",  // format
+           entry + "(2, 'x', 0, '', '{}', 0, 0, NULL, NULL, NULL, zeroblob(32), zeroblob(32), 'text')",     // STRICT
+           "INSERT INTO account_postings VALUES ('a', 1, 2, 0, -5, 0, 0, 0, 0)",     // negative amount
+           "INSERT INTO account_postings VALUES ('a', 1, 2, 2, 5, 0, 0, 0, 0)",      // unknown side
+           "INSERT INTO account_postings VALUES ('a', 1, 2, 0, 5, -1, 0, 0, 0)",     // negative total
+           "INSERT INTO account_postings VALUES ('ghost', 1, 2, 0, 5, 0, 0, 0, 0)",  // no such account
            "UPDATE accounts SET debits_posted = -1 WHERE id = 'a'",
            "UPDATE accounts SET status = 4 WHERE id = 'a'",
        }) {

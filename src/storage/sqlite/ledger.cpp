@@ -1,132 +1,96 @@
 #include "ledger.hpp"
 
 #include "../integrity.hpp"
+#include "postings_blob.hpp"
 #include "rows.hpp"
 
 namespace billing::detail::sqlite {
 namespace {
 
-// The columns of an entry row and of a posting row, in the order every statement here names them.
-// An entry load joins the two: one row per posting, the entry's columns first.
-#define BILLING_ENTRY_COLUMNS(X)                                                                                  \
+// The columns of a journal row, in the order every statement here names them.
+#define BILLING_JOURNAL_COLUMNS(X)                                                                                \
   X(sequence)                                                                                                     \
   X(id) X(kind) X(description) X(metadata) X(effective_at) X(recorded_at) X(pending_id) X(expires_at) X(reverses) \
-      X(previous_hash) X(hash)
-#define BILLING_POSTING_COLUMNS(X)                                                                       \
-  X(leg)                                                                                                 \
-  X(account_id) X(side) X(amount_minor) X(currency) X(debits_posted) X(credits_posted) X(debits_pending) \
-      X(credits_pending)
-#define BILLING_SQL_ENTRY_NAME(name) ", e." #name
-#define BILLING_SQL_POSTING_NAME(name) ", p." #name
+      X(previous_hash) X(hash) X(postings)
+#define BILLING_SQL_JOURNAL_NAME(name) ", j." #name
+enum class Column : int { BILLING_JOURNAL_COLUMNS(BILLING_SQL_ENUM) };
+constexpr std::string_view k_columns = column_list(BILLING_JOURNAL_COLUMNS(BILLING_SQL_NAME));
+constexpr std::string_view k_qualified_columns = column_list(BILLING_JOURNAL_COLUMNS(BILLING_SQL_JOURNAL_NAME));
+#undef BILLING_SQL_JOURNAL_NAME
+#undef BILLING_JOURNAL_COLUMNS
 
-enum class EntryColumn : int { BILLING_ENTRY_COLUMNS(BILLING_SQL_ENUM) count };
-// In a joined load the posting columns follow the entry's: `after_entry_` puts `leg` at EntryColumn::count.
-enum class PostingColumn : int {
-  after_entry_ = col(EntryColumn::count) - 1,
-  BILLING_POSTING_COLUMNS(BILLING_SQL_ENUM)
-};
+// The columns of an account_postings row.
+#define BILLING_ACCOUNT_POSTING_COLUMNS(X) \
+  X(account_id)                            \
+  X(sequence) X(leg) X(side) X(amount_minor) X(debits_posted) X(credits_posted) X(debits_pending) X(credits_pending)
+enum class PostingColumn : int { BILLING_ACCOUNT_POSTING_COLUMNS(BILLING_SQL_ENUM) };
+constexpr std::string_view k_posting_columns = column_list(BILLING_ACCOUNT_POSTING_COLUMNS(BILLING_SQL_NAME));
+#undef BILLING_ACCOUNT_POSTING_COLUMNS
 
-constexpr std::string_view k_entry_columns = column_list(BILLING_ENTRY_COLUMNS(BILLING_SQL_NAME));
-constexpr std::string_view k_posting_columns = column_list(BILLING_POSTING_COLUMNS(BILLING_SQL_NAME));
-const std::string k_joined = "SELECT " +
-                             std::string(column_list(BILLING_ENTRY_COLUMNS(BILLING_SQL_ENTRY_NAME)
-                                                         BILLING_POSTING_COLUMNS(BILLING_SQL_POSTING_NAME))) +
-                             " FROM entries AS e LEFT JOIN postings AS p ON p.sequence = e.sequence ";
-#undef BILLING_SQL_POSTING_NAME
-#undef BILLING_SQL_ENTRY_NAME
-#undef BILLING_POSTING_COLUMNS
-#undef BILLING_ENTRY_COLUMNS
+// Parameters are numbered as the columns, from 1.
+int param(Column column) noexcept { return col(column) + 1; }
+int param(PostingColumn column) noexcept { return col(column) + 1; }
 
-int param(EntryColumn column) noexcept { return col(column) + 1; }
-// A posting row's parameters: ?1 is its sequence, then the posting columns.
-int param(PostingColumn column) noexcept { return col(column) - col(EntryColumn::count) + 2; }
+const std::string k_insert_entry =
+    fmt::format("INSERT INTO journal ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", k_columns);
+const std::string k_insert_posting =
+    fmt::format("INSERT INTO account_postings ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", k_posting_columns);
+constexpr std::string_view k_entry_exists = "SELECT 1 FROM journal WHERE id = ?1";
 
-const std::string k_insert_entry = fmt::format(
-    "INSERT INTO entries ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-    "?10, ?11, ?12)",
-    k_entry_columns);
-const std::string k_insert_posting = fmt::format(
-    "INSERT INTO postings (sequence, {}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", k_posting_columns);
-constexpr std::string_view k_entry_exists = "SELECT 1 FROM entries WHERE id = ?1";
+const std::string k_find_entry = fmt::format("SELECT {} FROM journal WHERE id = ?1", k_columns);
+const std::string k_scan_entries =
+    fmt::format("SELECT {} FROM journal WHERE sequence > ?1 ORDER BY sequence LIMIT ?2", k_columns);
+// The account's postings in key order give its sequences in order; DISTINCT folds two legs of one entry.
+const std::string k_entries_for_account = fmt::format(
+    "SELECT {} FROM journal AS j WHERE j.sequence IN (SELECT DISTINCT a.sequence FROM account_postings AS a "
+    "JOIN journal AS r ON r.sequence = a.sequence WHERE a.account_id = ?1 AND a.sequence > ?2 "
+    "AND (?3 IS NULL OR r.recorded_at >= ?3) AND (?4 IS NULL OR r.recorded_at < ?4) ORDER BY a.sequence LIMIT ?5) "
+    "ORDER BY j.sequence",
+    k_qualified_columns);
 
-// LEFT JOIN: an entry never lacks postings, but if a file says otherwise the entry still loads.
-const std::string k_find_entry = k_joined + "WHERE e.id = ?1 ORDER BY p.leg";
-// Bounding the page by its last sequence (not LIMIT on the joined rows) lets both loads walk the
-// entries and then each entry's postings in key order, with no sort.
-const std::string k_scan_entries = k_joined +
-                                   "WHERE e.sequence > ?1 AND e.sequence <= (SELECT max(sequence) FROM "
-                                   "(SELECT sequence FROM entries WHERE sequence > ?1 ORDER BY sequence LIMIT ?2)) "
-                                   "ORDER BY e.sequence, p.leg";
-const std::string k_entries_for_account =
-    k_joined +
-    "WHERE e.sequence IN (SELECT DISTINCT a.sequence FROM postings AS a JOIN entries AS r ON r.sequence = a.sequence"
-    " WHERE a.account_id = ?1 AND a.sequence > ?2"
-    " AND (?3 IS NULL OR r.recorded_at >= ?3) AND (?4 IS NULL OR r.recorded_at < ?4)"
-    " ORDER BY a.sequence LIMIT ?5) "
-    "ORDER BY e.sequence, p.leg";
-
-constexpr std::string_view k_head = "SELECT sequence, hash, recorded_at FROM entries ORDER BY sequence DESC LIMIT 1";
-constexpr std::string_view k_resolution_of = "SELECT id FROM entries WHERE pending_id = ?1";
-constexpr std::string_view k_reversal_of = "SELECT id FROM entries WHERE reverses = ?1";
+constexpr std::string_view k_head = "SELECT sequence, hash, recorded_at FROM journal ORDER BY sequence DESC LIMIT 1";
+constexpr std::string_view k_resolution_of = "SELECT id FROM journal WHERE pending_id = ?1";
+constexpr std::string_view k_reversal_of = "SELECT id FROM journal WHERE reverses = ?1";
 constexpr std::string_view k_balances_at =
-    "SELECT debits_posted, credits_posted, debits_pending, credits_pending FROM postings "
+    "SELECT debits_posted, credits_posted, debits_pending, credits_pending FROM account_postings "
     "WHERE account_id = ?1 AND sequence <= ?2 ORDER BY sequence DESC, leg DESC LIMIT 1";
 // recorded_at never decreases along the sequence, so the last entry by (recorded_at, sequence) at or
 // before `when` is the one with the largest sequence; the index answers it without a range scan.
 constexpr std::string_view k_sequence_at =
-    "SELECT sequence FROM entries WHERE recorded_at <= ?1 ORDER BY recorded_at DESC, sequence DESC LIMIT 1";
+    "SELECT sequence FROM journal WHERE recorded_at <= ?1 ORDER BY recorded_at DESC, sequence DESC LIMIT 1";
 // INDEXED BY: without statistics the planner would rather scan every entry in sequence order than sort
 // the few expired holds.
 constexpr std::string_view k_expired_holds =
-    "SELECT e.id FROM entries AS e INDEXED BY entries_expires_at WHERE e.expires_at <= ?1 AND e.kind = 1 "
-    "AND NOT EXISTS (SELECT 1 FROM entries AS r WHERE r.pending_id = e.id) ORDER BY e.sequence LIMIT ?2";
+    "SELECT e.id FROM journal AS e INDEXED BY journal_expires_at WHERE e.expires_at <= ?1 AND e.kind = 1 "
+    "AND NOT EXISTS (SELECT 1 FROM journal AS r WHERE r.pending_id = e.id) ORDER BY e.sequence LIMIT ?2";
 
-Entry read_entry(const Statement& row) {
-  const auto at = [](EntryColumn column) { return col(column); };
-  Entry entry{.id = load_id<EntryId>(row.text(at(EntryColumn::id)), "entry id")};
-  entry.sequence = static_cast<std::uint64_t>(row.int64(at(EntryColumn::sequence)));
-  entry.kind = load_enum<EntryKind>(row.int64(at(EntryColumn::kind)), 4, "entry kind");
-  entry.description = row.text(at(EntryColumn::description));
-  entry.metadata = decode_metadata(row.text(at(EntryColumn::metadata)), "an entry");
-  entry.effective_at = load_time(row.int64(at(EntryColumn::effective_at)));
-  entry.recorded_at = load_time(row.int64(at(EntryColumn::recorded_at)));
-  if (!row.is_null(at(EntryColumn::pending_id))) {
-    entry.pending_id = load_id<EntryId>(row.text(at(EntryColumn::pending_id)), "pending id");
+Entry read_entry(const Statement& row, CurrencyLookup& currencies) {
+  const auto at = [](Column column) { return col(column); };
+  Entry entry{.id = load_id<EntryId>(row.text(at(Column::id)), "entry id")};
+  entry.sequence = static_cast<std::uint64_t>(row.int64(at(Column::sequence)));
+  entry.kind = load_enum<EntryKind>(row.int64(at(Column::kind)), 4, "entry kind");
+  entry.description = row.text(at(Column::description));
+  entry.metadata = decode_metadata(row.text(at(Column::metadata)), "an entry");
+  entry.effective_at = load_time(row.int64(at(Column::effective_at)));
+  entry.recorded_at = load_time(row.int64(at(Column::recorded_at)));
+  if (!row.is_null(at(Column::pending_id))) {
+    entry.pending_id = load_id<EntryId>(row.text(at(Column::pending_id)), "pending id");
   }
-  if (!row.is_null(at(EntryColumn::expires_at))) entry.expires_at = load_time(row.int64(at(EntryColumn::expires_at)));
-  if (!row.is_null(at(EntryColumn::reverses))) {
-    entry.reverses = load_id<EntryId>(row.text(at(EntryColumn::reverses)), "reversed entry id");
+  if (!row.is_null(at(Column::expires_at))) entry.expires_at = load_time(row.int64(at(Column::expires_at)));
+  if (!row.is_null(at(Column::reverses))) {
+    entry.reverses = load_id<EntryId>(row.text(at(Column::reverses)), "reversed entry id");
   }
-  entry.previous_hash = load_hash(row.blob(at(EntryColumn::previous_hash)), "previous hash");
-  entry.hash = load_hash(row.blob(at(EntryColumn::hash)), "hash");
+  entry.previous_hash = load_hash(row.blob(at(Column::previous_hash)), "previous hash");
+  entry.hash = load_hash(row.blob(at(Column::hash)), "hash");
+  decode_postings(row.blob(at(Column::postings)), entry, currencies);
   return entry;
 }
 
-// The posting columns of a joined row: one posting, appended to `entry`.
-void read_posting(const Statement& row, Entry& entry, CurrencyLookup& currencies) {
-  const auto at = [](PostingColumn column) { return col(column); };
-  if (row.int64(at(PostingColumn::leg)) != static_cast<std::int64_t>(entry.postings.size())) {
-    throw_corrupt("posting", fmt::format("entry {} lacks leg {}", entry.sequence, entry.postings.size()));
-  }
-  const Currency currency = currencies(row.text(at(PostingColumn::currency)));
-  entry.postings.push_back(Posting{
-      .account = load_id<AccountId>(row.text(at(PostingColumn::account_id)), "posting account id"),
-      .side = load_enum<Side>(row.int64(at(PostingColumn::side)), 1, "posting side"),
-      .amount = Money::from_minor(row.int64(at(PostingColumn::amount_minor)), currency),
-  });
-  entry.balances_after.push_back(read_balances(row, at(PostingColumn::debits_posted)));
-}
-
-// Steps a joined load to the end and gathers its rows into entries.
+// Steps a load to the end, one entry per row.
 std::vector<Entry> read_entries(Statement& rows, std::string_view operation) {
   std::vector<Entry> out;
   CurrencyLookup currencies;
-  while (rows.step(operation)) {
-    if (out.empty() || out.back().sequence != static_cast<std::uint64_t>(rows.int64(col(EntryColumn::sequence)))) {
-      out.push_back(read_entry(rows));
-    }
-    if (!rows.is_null(col(PostingColumn::leg))) read_posting(rows, out.back(), currencies);
-  }
+  while (rows.step(operation)) out.push_back(read_entry(rows, currencies));
   return out;
 }
 
@@ -159,19 +123,22 @@ void Ledger::append(Entry entry) {
 void Ledger::insert_entry_row(Connection& connection, const Entry& entry) {
   std::string& metadata = connection.scratch();
   encode_metadata(entry.metadata, metadata);
+  encode_postings(entry, postings_);
   StatementLease statement = connection.statement(k_insert_entry);
-  statement->bind(param(EntryColumn::sequence), clamp_to_int64(entry.sequence));
-  statement->bind(param(EntryColumn::id), entry.id.str());
-  statement->bind(param(EntryColumn::kind), static_cast<std::int64_t>(entry.kind));
-  statement->bind(param(EntryColumn::description), entry.description);
-  statement->bind(param(EntryColumn::metadata), metadata);
-  statement->bind(param(EntryColumn::effective_at), entry.effective_at.unix_micros());
-  statement->bind(param(EntryColumn::recorded_at), entry.recorded_at.unix_micros());
-  if (entry.pending_id) statement->bind(param(EntryColumn::pending_id), entry.pending_id->str());
-  if (entry.expires_at) statement->bind(param(EntryColumn::expires_at), entry.expires_at->unix_micros());
-  if (entry.reverses) statement->bind(param(EntryColumn::reverses), entry.reverses->str());
-  statement->bind_blob(param(EntryColumn::previous_hash), entry.previous_hash);
-  statement->bind_blob(param(EntryColumn::hash), entry.hash);
+  statement->bind(param(Column::sequence), clamp_to_int64(entry.sequence));
+  statement->bind(param(Column::id), entry.id.str());
+  statement->bind(param(Column::kind), static_cast<std::int64_t>(entry.kind));
+  statement->bind(param(Column::description), entry.description);
+  statement->bind(param(Column::metadata), metadata);
+  statement->bind(param(Column::effective_at), entry.effective_at.unix_micros());
+  statement->bind(param(Column::recorded_at), entry.recorded_at.unix_micros());
+  if (entry.pending_id) statement->bind(param(Column::pending_id), entry.pending_id->str());
+  if (entry.expires_at) statement->bind(param(Column::expires_at), entry.expires_at->unix_micros());
+  if (entry.reverses) statement->bind(param(Column::reverses), entry.reverses->str());
+  statement->bind_blob(param(Column::previous_hash), entry.previous_hash);
+  statement->bind_blob(param(Column::hash), entry.hash);
+  statement->bind_blob(param(Column::postings),
+                       std::span(reinterpret_cast<const std::uint8_t*>(postings_.data()), postings_.size()));
   try {
     statement->run("append an entry");
   } catch (const InvariantViolation&) {
@@ -183,17 +150,16 @@ void Ledger::insert_entry_row(Connection& connection, const Entry& entry) {
 
 void Ledger::insert_posting_rows(Connection& connection, const Entry& entry) {
   StatementLease statement = connection.statement(k_insert_posting);
-  statement->bind(1, clamp_to_int64(entry.sequence));
+  statement->bind(param(PostingColumn::sequence), clamp_to_int64(entry.sequence));
   for (std::size_t leg = 0; leg < entry.postings.size(); ++leg) {
     const Posting& posting = entry.postings[leg];
-    statement->bind(param(PostingColumn::leg), static_cast<std::int64_t>(leg));
     statement->bind(param(PostingColumn::account_id), posting.account.str());
+    statement->bind(param(PostingColumn::leg), static_cast<std::int64_t>(leg));
     statement->bind(param(PostingColumn::side), static_cast<std::int64_t>(posting.side));
     statement->bind(param(PostingColumn::amount_minor), posting.amount.minor());
-    statement->bind(param(PostingColumn::currency), posting.amount.currency().code());
     bind_balances(*statement, param(PostingColumn::debits_posted), entry.balances_after[leg]);
     statement->run("append a posting");
-    statement->rewind();  // keeps ?1; the rest is bound again for the next leg
+    statement->rewind();  // keeps the sequence; the rest is bound again for the next leg
   }
 }
 

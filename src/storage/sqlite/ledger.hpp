@@ -1,8 +1,9 @@
-// The SQLite ledger rows (tables `entries` and `postings`, see migrations/) and the repository over
-// them. Internal to the adapter.
+// The SQLite ledger rows (tables `journal` and `account_postings`, see migrations/v3_journal.inc) and the
+// repository over them. Internal to the adapter.
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "billing/storage/ledger_repository.hpp"
@@ -36,6 +37,7 @@ class Ledger final : public LedgerRepository {
 
   Session& session_;
   std::optional<ChainHead> head_;
+  std::string postings_;  // the blob being written, kept for its capacity
 };
 
 }  // namespace billing::detail::sqlite

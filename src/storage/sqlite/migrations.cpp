@@ -3,13 +3,52 @@
 #include <fmt/format.h>
 
 #include "billing/error.hpp"
+#include "postings_blob.hpp"
 
 namespace billing::detail::sqlite {
 namespace {
 
+// Version 3 moves each entry's postings into a blob of its row: the rows of version 2, re-packed in
+// sequence order (a hold's resolution always follows the hold, so journal's references resolve).
+void copy_v2_ledger(Connection& connection) {
+  connection.run_script(
+      "INSERT INTO account_postings (account_id, sequence, leg, side, amount_minor, debits_posted, credits_posted, "
+      "debits_pending, credits_pending) SELECT account_id, sequence, leg, side, amount_minor, debits_posted, "
+      "credits_posted, debits_pending, credits_pending FROM postings",
+      "copy the postings of schema version 2");
+  StatementLease entries = connection.statement("SELECT sequence FROM entries ORDER BY sequence");
+  StatementLease postings = connection.statement(
+      "SELECT sequence, account_id, side, amount_minor, currency, debits_posted, credits_posted, debits_pending, "
+      "credits_pending, (SELECT count(*) FROM postings AS n WHERE n.sequence = p.sequence) FROM postings AS p "
+      "ORDER BY sequence, leg");
+  StatementLease insert = connection.statement(
+      "INSERT INTO journal (sequence, id, kind, description, metadata, effective_at, recorded_at, pending_id, "
+      "expires_at, reverses, previous_hash, hash, postings) SELECT sequence, id, kind, description, metadata, "
+      "effective_at, recorded_at, pending_id, expires_at, reverses, previous_hash, hash, ?2 FROM entries "
+      "WHERE sequence = ?1");
+  const std::string_view operation = "migrate the ledger to schema version 3";
+  bool more_postings = postings->step(operation);
+  std::string blob;
+  while (entries->step(operation)) {
+    const std::int64_t sequence = entries->int64(0);
+    const std::int64_t legs = more_postings && postings->int64(0) == sequence ? postings->int64(9) : 0;
+    PostingsWriter writer(blob, static_cast<std::size_t>(legs));
+    for (; more_postings && postings->int64(0) == sequence; more_postings = postings->step(operation)) {
+      writer.add(postings->text(1), load_enum<Side>(postings->int64(2), 1, "posting side"), postings->int64(3),
+                 postings->text(4), read_balances(*postings, 5));
+    }
+    insert->bind(1, sequence);
+    insert->bind_blob(2, std::span(reinterpret_cast<const std::uint8_t*>(blob.data()), blob.size()));
+    insert->run(operation);
+    insert->rewind();
+  }
+}
+
 struct Migration {
-  int version;  // the user_version the file has after the script
+  int version;  // the user_version the file has after the scripts
   const char* script;
+  void (*copy)(Connection&) = nullptr;  // runs after `script`, then `finish`
+  const char* finish = nullptr;
 };
 
 // One script per version, in migrations/. Append only: a released script never changes, and a file at
@@ -22,6 +61,13 @@ constexpr Migration k_migrations[] = {
     {
         2,
 #include "migrations/v2_idempotency.inc"
+    },
+    {
+        3,
+#include "migrations/v3_journal.inc"
+        ,
+        copy_v2_ledger,
+#include "migrations/v3_journal_guards.inc"
     },
 };
 static_assert(std::size(k_migrations) == k_schema_version);
@@ -50,6 +96,8 @@ void migrate_locked(Connection& connection) {
     if (migration.version <= version) continue;
     const std::string operation = fmt::format("migrate the schema to version {}", migration.version);
     connection.run_script(migration.script, operation);
+    if (migration.copy != nullptr) migration.copy(connection);
+    if (migration.finish != nullptr) connection.run_script(migration.finish, operation);
     connection.run_script(fmt::format("PRAGMA user_version = {}", migration.version).c_str(), operation);
   }
   if (fresh) {
