@@ -3,8 +3,10 @@
 # nothing when everything is present. Safe to run again.
 set -euo pipefail
 
+# clang-14 builds the unit and contract suites a second time (scripts/test.sh); it compiles against
+# g++ 12's libstdc++, so it needs nothing else.
 packages=(
-  cmake g++ make pkg-config
+  cmake g++ clang-14 make pkg-config
   libboost-dev libfmt-dev libsqlite3-dev libssl-dev doctest-dev libbenchmark-dev
   python3 python3-dev pybind11-dev python3-pybind11 python3-pytest
   sqlite3 ledger

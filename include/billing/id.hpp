@@ -30,10 +30,12 @@ namespace detail {
 void validate_id(std::string_view value, std::string_view field);
 }  // namespace detail
 
-/// An identifier of the kind `Tag` names; `Tag::k_field` is the field name used in error messages.
+/// An identifier of the kind `Tag` names; `Tag::k_field`, a non-empty constant, is the field name used in
+/// error messages.
 template <class Tag>
 class Id {
  public:
+  static_assert(!Tag::k_field.empty(), "Tag::k_field names the id in error messages");
   static constexpr std::size_t k_max_size = 128;
 
   /// Throws InvalidArgument (field Tag::k_field) unless `value` is 1 to 128 printable ASCII characters
