@@ -324,8 +324,14 @@ constexpr std::string_view k_sql_insert_entry =
     "expires_at, reverses, previous_hash, hash, postings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
     "?13)";
 constexpr std::string_view k_sql_insert_posting =
-    "INSERT INTO account_postings (account_id, sequence, leg, side, amount_minor, debits_posted, credits_posted, "
+    "INSERT INTO recent_postings (sequence, leg, account_id, side, amount_minor, debits_posted, credits_posted, "
     "debits_pending, credits_pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr std::string_view k_sql_merge =
+    "INSERT INTO account_postings (sequence, leg, account_id, side, amount_minor, debits_posted, credits_posted, "
+    "debits_pending, credits_pending) SELECT sequence, leg, account_id, side, amount_minor, debits_posted, "
+    "credits_posted, debits_pending, credits_pending FROM recent_postings ORDER BY account_id, sequence, leg";
+constexpr std::string_view k_sql_clear_recent = "DELETE FROM recent_postings";
+constexpr std::uint64_t k_merge_entries = 4096;  // as src/storage/sqlite/ledger.cpp
 constexpr std::string_view k_sql_set_balances =
     "UPDATE accounts SET debits_posted = ?2, credits_posted = ?3, debits_pending = ?4, credits_pending = ?5 "
     "WHERE id = ?1";
@@ -349,6 +355,8 @@ class SameStatements {
         insert_entry_(db_.prepare(k_sql_insert_entry)),
         insert_posting_(db_.prepare(k_sql_insert_posting)),
         set_balances_(db_.prepare(k_sql_set_balances)),
+        merge_(db_.prepare(k_sql_merge)),
+        clear_recent_(db_.prepare(k_sql_clear_recent)),
         balances_(k_accounts),
         loaded_(k_accounts) {}
 
@@ -434,17 +442,21 @@ class SameStatements {
     sqlite3_bind_blob64(insert_entry_, 13, k_postings.data(), k_postings.size(), SQLITE_STATIC);
     db_.run(insert_entry_);
     release(insert_entry_);
-    sqlite3_bind_int64(insert_posting_, 2, seq);
+    sqlite3_bind_int64(insert_posting_, 1, seq);
     const std::array<int, 2> accounts{move.debit, move.credit};
     for (int leg = 0; leg < 2; ++leg) {
-      bind_text(insert_posting_, 1, account_names()[accounts[leg]]);
-      sqlite3_bind_int64(insert_posting_, 3, leg);
+      sqlite3_bind_int64(insert_posting_, 2, leg);
+      bind_text(insert_posting_, 3, account_names()[accounts[leg]]);
       sqlite3_bind_int64(insert_posting_, 4, leg);  // debit 0, credit 1
       sqlite3_bind_int64(insert_posting_, 5, move.amount_minor);
       bind_balances(insert_posting_, 6, after[leg]);
       db_.run(insert_posting_);
     }
     release(insert_posting_);
+    if (sequence % k_merge_entries == 0) {  // the adapter merges when the recent postings span this many entries
+      db_.run(merge_);
+      db_.run(clear_recent_);
+    }
   }
 
   void save(int account) {
@@ -471,6 +483,8 @@ class SameStatements {
   sqlite3_stmt* insert_entry_;
   sqlite3_stmt* insert_posting_;
   sqlite3_stmt* set_balances_;
+  sqlite3_stmt* merge_;
+  sqlite3_stmt* clear_recent_;
   std::vector<Balances> balances_;
   std::vector<bool> loaded_;  // this batch; accounts are read once per transaction, as the Planner does
   std::vector<std::array<Balances, 2>> after_;

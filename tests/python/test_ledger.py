@@ -179,13 +179,13 @@ def test_verify_finds_a_row_edited_behind_the_librarys_back(tmp_path):
 
     raw = sqlite3.connect(path)
     with pytest.raises(sqlite3.DatabaseError):  # the append-only guard stops a plain UPDATE
-        raw.execute("UPDATE postings SET amount_minor = 1 WHERE sequence = 3")
+        raw.execute("UPDATE journal SET description = 'edited' WHERE sequence = 3")
     triggers = [name for (name,) in raw.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'postings' AND sql LIKE '%UPDATE%'")]
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'journal' AND sql LIKE '%UPDATE%'")]
     assert triggers
     for name in triggers:
         raw.execute(f"DROP TRIGGER {name}")
-    raw.execute("UPDATE postings SET amount_minor = 1 WHERE sequence = 3")
+    raw.execute("UPDATE journal SET description = 'edited' WHERE sequence = 3")
     raw.commit()
     raw.close()
 

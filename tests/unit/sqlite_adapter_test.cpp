@@ -201,7 +201,9 @@ TEST_CASE("a file written by schema version 2 is migrated to the current version
   CHECK(report.entries_checked == 5);
   CHECK(report.postings_checked == 10);
   CHECK(books.ledger().balance(AccountId("liabilities:wallet"))->totals == Balances{2670, 10420, 0, 0});
-  CHECK(books.ledger().balance_at_sequence(AccountId("income:sales"), 3)->totals == Balances{0, 2670, 0, 0});
+  // Entry 3 captured 22.50 of the 30.00 hold; the coffee (4.20) came after it.
+  CHECK(books.ledger().balance_at_sequence(AccountId("income:sales"), 3)->totals == Balances{0, 2250, 0, 0});
+  CHECK(books.ledger().balance_at_sequence(AccountId("income:sales"), 2)->totals == Balances{0, 0, 0, 3000});
   const auto hold = books.ledger().entry(EntryId("ride"));
   REQUIRE(hold.has_value());
   CHECK(hold->kind == EntryKind::pending);
@@ -282,7 +284,8 @@ TEST_CASE("a path that cannot be opened is a StorageError") {
 TEST_CASE("hand-written statements cannot change or remove ledger rows, with recursive_triggers off or on") {
   TempDir dir;
   const std::string path = dir.file("tamper.db");
-  auto store = seeded_store(path);
+  // One more entry than a merge takes: entries 1-4096 are in account_postings, 4097 in recent_postings.
+  auto store = seeded_store(path, 4097);
   const std::string entry_columns =
       "INSERT %s INTO journal (sequence, id, kind, description, metadata, effective_at, recorded_at, "
       "previous_hash, hash, postings) VALUES ";
@@ -302,18 +305,19 @@ TEST_CASE("hand-written statements cannot change or remove ledger rows, with rec
       // journal (entries)
       entry_insert("OR REPLACE", "(1, 'e1', 0, " + forged),
       entry_insert("OR REPLACE", "(2, 'fresh-id', 0, " + forged),  // same sequence, new id
-      entry_insert("OR REPLACE", "(3, 'e1', 0, " + forged),        // same id, next sequence
+      entry_insert("OR REPLACE", "(4098, 'e1', 0, " + forged),     // same id, next sequence
       entry_insert("", "(1, 'e1', 0, " + forged + " ON CONFLICT(sequence) DO UPDATE SET description = 'forged'"),
-      entry_insert("", "(3, 'e2', 0, " + forged + " ON CONFLICT(id) DO UPDATE SET description = 'forged'"),
-      entry_insert("", "(7, 'e7', 0, " + forged),  // skips the sequence
+      entry_insert("", "(4098, 'e2', 0, " + forged + " ON CONFLICT(id) DO UPDATE SET description = 'forged'"),
+      entry_insert("", "(4100, 'e4100', 0, " + forged),  // skips the sequence
       "UPDATE journal SET description = 'forged' WHERE sequence = 1",
       "UPDATE journal SET postings = x'010000' WHERE sequence = 2",
       "UPDATE OR REPLACE journal SET id = 'e2' WHERE sequence = 1",
       "DELETE FROM journal WHERE sequence = 2",
       "DELETE FROM journal",
-      // account_postings (each posting, by account)
+      // account_postings (merged postings, by account)
       posting_insert("OR REPLACE", "('a', 1, 0, 0, 999, 0, 0, 0, 0)"),
-      posting_insert("OR REPLACE", "('b', 2, 1, 1, 999, 0, 0, 0, 0)"),  // a row of the newest entry
+      posting_insert("OR REPLACE", "('b', 4097, 1, 1, 999, 0, 0, 0, 0)"),  // a recent posting, forged
+      posting_insert("", "('b', 4097, 1, 1, 999, 0, 0, 0, 0)"),
       "REPLACE INTO account_postings VALUES ('a', 2, 0, 0, 999, 0, 0, 0, 0)",
       posting_insert("",
                      "('a', 1, 0, 0, 1, 0, 0, 0, 0) ON CONFLICT(account_id, sequence, leg) DO UPDATE SET "
@@ -321,6 +325,14 @@ TEST_CASE("hand-written statements cannot change or remove ledger rows, with rec
       posting_insert("", "('a', 1, 2, 0, 1, 0, 0, 0, 0)"),  // a leg added to an old entry
       "UPDATE account_postings SET amount_minor = 1 WHERE sequence = 1",
       "DELETE FROM account_postings WHERE sequence = 1 AND leg = 1",
+      // recent_postings (postings not merged yet, in sequence order)
+      "INSERT OR REPLACE INTO recent_postings VALUES (4097, 0, 'a', 0, 999, 0, 0, 0, 0)",
+      "INSERT OR REPLACE INTO recent_postings VALUES (1, 0, 'a', 0, 999, 0, 0, 0, 0)",  // an old entry
+      "INSERT INTO recent_postings VALUES (4097, 0, 'a', 0, 1, 0, 0, 0, 0) ON CONFLICT(sequence, leg) DO UPDATE "
+      "SET amount_minor = 1",
+      "INSERT INTO recent_postings VALUES (4000, 2, 'a', 0, 1, 0, 0, 0, 0)",  // a leg added to an old entry
+      "UPDATE recent_postings SET amount_minor = 1",
+      "DELETE FROM recent_postings",  // not merged yet
       // accounts keep their identity and are never removed or replaced
       "UPDATE accounts SET currency = 'EUR' WHERE id = 'a'",
       "UPDATE accounts SET normal_side = 1 WHERE id = 'a'",
@@ -351,16 +363,55 @@ TEST_CASE("hand-written statements cannot change or remove ledger rows, with rec
 
   // The probes are well-formed: the same shapes, used as the ledger uses them, go in.
   RawDb raw(path);
-  CHECK(raw.exec(entry_insert("", "(3, 'e3', 0, " + forged)) == SQLITE_OK);
-  CHECK(raw.exec(posting_insert("", "('a', 3, 0, 0, 5, 0, 0, 0, 0)")) == SQLITE_OK);
-  CHECK(raw.exec(posting_insert("", "('b', 3, 1, 1, 5, 0, 0, 0, 0)")) == SQLITE_OK);
+  CHECK(raw.exec(entry_insert("", "(4098, 'e4098', 0, " + forged)) == SQLITE_OK);
+  CHECK(raw.exec("INSERT INTO recent_postings VALUES (4098, 0, 'a', 0, 5, 0, 0, 0, 0)") == SQLITE_OK);
+  CHECK(raw.exec("INSERT INTO recent_postings VALUES (4098, 1, 'b', 1, 5, 0, 0, 0, 0)") == SQLITE_OK);
   CHECK(raw.exec("UPDATE accounts SET status = 2, debits_posted = 7 WHERE id = 'a'") == SQLITE_OK);
 
   UnitOfWork work(*store, Access::read);
   CHECK(work->ledger().find(EntryId("e1")) == make_entry(1, "e1", "a", "b"));
   CHECK(work->ledger().find(EntryId("e2")) == make_entry(2, "e2", "a", "b"));
-  CHECK(work->ledger().head().sequence == 3);
+  CHECK(work->ledger().head().sequence == 4098);
   CHECK(work->accounts().find(AccountId("a"))->currency == Currency("USD"));
+}
+
+TEST_CASE("postings read the same before and after they move to the account index") {
+  TempDir dir;
+  auto store = open_sqlite(dir.file("merge.db"), {.durability = Durability::normal});
+  constexpr std::uint64_t k_entries = 9000;  // two merges (after 4096 and 8192 entries) and a recent tail
+  {
+    UnitOfWork work(*store, Access::write);
+    for (const char* id : {"a", "b", "c"}) REQUIRE(work->accounts().insert(make_account(id)));
+    for (std::uint64_t sequence = 1; sequence <= k_entries; ++sequence) {
+      // a -> b on odd sequences, a -> c on even ones; balances_after as make_entry counts them for a.
+      Entry entry = make_entry(sequence, "e" + std::to_string(sequence), "a", sequence % 2 ? "b" : "c");
+      entry.balances_after[1] = {0, 125 * static_cast<std::int64_t>((sequence + 1) / 2), 0, 0};
+      if (sequence % 2 == 0) entry.balances_after[1].credits_posted = 125 * static_cast<std::int64_t>(sequence / 2);
+      work->ledger().append(std::move(entry));
+    }
+    work.commit();
+  }
+  UnitOfWork work(*store, Access::read);
+  for (const std::uint64_t at : {1ULL, 2ULL, 4095ULL, 4096ULL, 4097ULL, 8192ULL, 8193ULL, 8999ULL, 9000ULL}) {
+    CAPTURE(at);
+    CHECK(work->ledger().balances_at(AccountId("a"), at) == Balances{125 * static_cast<std::int64_t>(at), 0, 0, 0});
+    const std::uint64_t last_b = at % 2 ? at : at - 1;  // b's last posting at or before `at`
+    CHECK(work->ledger().balances_at(AccountId("b"), at).credits_posted ==
+          125 * static_cast<std::int64_t>((last_b + 1) / 2));
+  }
+  // Paging through c's entries crosses both merges and the recent tail, each entry once, in order.
+  std::uint64_t after = 0;
+  std::uint64_t seen = 0;
+  for (;;) {
+    const auto page = work->ledger().for_account(AccountId("c"), after, std::nullopt, std::nullopt, 700);
+    for (const Entry& entry : page) {
+      CHECK(entry.sequence == 2 * (seen + 1));
+      ++seen;
+    }
+    if (page.size() < 700) break;
+    after = page.back().sequence;
+  }
+  CHECK(seen == k_entries / 2);
 }
 
 TEST_CASE("an UPDATE of an account's currency is rejected") {

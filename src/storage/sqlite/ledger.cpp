@@ -8,9 +8,10 @@ namespace billing::detail::sqlite {
 namespace {
 
 // The columns of a journal row, in the order every statement here names them.
-#define BILLING_JOURNAL_COLUMNS(X)                                                                                \
-  X(sequence)                                                                                                     \
-  X(id) X(kind) X(description) X(metadata) X(effective_at) X(recorded_at) X(pending_id) X(expires_at) X(reverses) \
+#define BILLING_JOURNAL_COLUMNS(X)                                                                          \
+  X(sequence)                                                                                               \
+  X(id)                                                                                                     \
+  X(kind) X(description) X(metadata) X(effective_at) X(recorded_at) X(pending_id) X(expires_at) X(reverses) \
       X(previous_hash) X(hash) X(postings)
 #define BILLING_SQL_JOURNAL_NAME(name) ", j." #name
 enum class Column : int { BILLING_JOURNAL_COLUMNS(BILLING_SQL_ENUM) };
@@ -19,10 +20,10 @@ constexpr std::string_view k_qualified_columns = column_list(BILLING_JOURNAL_COL
 #undef BILLING_SQL_JOURNAL_NAME
 #undef BILLING_JOURNAL_COLUMNS
 
-// The columns of an account_postings row.
+// The columns of a recent_postings row (account_postings has the same, keyed by account first).
 #define BILLING_ACCOUNT_POSTING_COLUMNS(X) \
-  X(account_id)                            \
-  X(sequence) X(leg) X(side) X(amount_minor) X(debits_posted) X(credits_posted) X(debits_pending) X(credits_pending)
+  X(sequence)                              \
+  X(leg) X(account_id) X(side) X(amount_minor) X(debits_posted) X(credits_posted) X(debits_pending) X(credits_pending)
 enum class PostingColumn : int { BILLING_ACCOUNT_POSTING_COLUMNS(BILLING_SQL_ENUM) };
 constexpr std::string_view k_posting_columns = column_list(BILLING_ACCOUNT_POSTING_COLUMNS(BILLING_SQL_NAME));
 #undef BILLING_ACCOUNT_POSTING_COLUMNS
@@ -34,24 +35,42 @@ int param(PostingColumn column) noexcept { return col(column) + 1; }
 const std::string k_insert_entry =
     fmt::format("INSERT INTO journal ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", k_columns);
 const std::string k_insert_posting =
-    fmt::format("INSERT INTO account_postings ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", k_posting_columns);
+    fmt::format("INSERT INTO recent_postings ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", k_posting_columns);
+// After this many entries, recent postings move to the account-major index in one statement (see
+// migrations/v3_journal.inc): often enough that a reader's scan of recent_postings stays short, rarely
+// enough that each account's last index page is written once per merge rather than once per posting.
+constexpr std::uint64_t k_merge_entries = 4096;
+constexpr std::string_view k_first_recent = "SELECT min(sequence) FROM recent_postings";
+const std::string k_merge =
+    fmt::format("INSERT INTO account_postings ({0}) SELECT {0} FROM recent_postings ORDER BY account_id, sequence, leg",
+                k_posting_columns);
+constexpr std::string_view k_clear_recent = "DELETE FROM recent_postings";
 constexpr std::string_view k_entry_exists = "SELECT 1 FROM journal WHERE id = ?1";
 
 const std::string k_find_entry = fmt::format("SELECT {} FROM journal WHERE id = ?1", k_columns);
 const std::string k_scan_entries =
     fmt::format("SELECT {} FROM journal WHERE sequence > ?1 ORDER BY sequence LIMIT ?2", k_columns);
-// The account's postings in key order give its sequences in order; DISTINCT folds two legs of one entry.
-const std::string k_entries_for_account = fmt::format(
-    "SELECT {} FROM journal AS j WHERE j.sequence IN (SELECT DISTINCT a.sequence FROM account_postings AS a "
-    "JOIN journal AS r ON r.sequence = a.sequence WHERE a.account_id = ?1 AND a.sequence > ?2 "
-    "AND (?3 IS NULL OR r.recorded_at >= ?3) AND (?4 IS NULL OR r.recorded_at < ?4) ORDER BY a.sequence LIMIT ?5) "
-    "ORDER BY j.sequence",
-    k_qualified_columns);
+// An account's entries, from either place its postings are in; every merged posting is older than every
+// recent one, so the merged page comes first. DISTINCT folds two legs of one entry.
+constexpr std::string_view k_account_sequences =
+    "SELECT DISTINCT a.sequence FROM {0} AS a JOIN journal AS r ON r.sequence = a.sequence WHERE a.account_id = ?1 "
+    "AND a.sequence > ?2 AND (?3 IS NULL OR r.recorded_at >= ?3) AND (?4 IS NULL OR r.recorded_at < ?4) "
+    "ORDER BY a.sequence LIMIT ?5";
+const std::string k_merged_entries_for_account =
+    fmt::format("SELECT {} FROM journal AS j WHERE j.sequence IN ({}) ORDER BY j.sequence", k_qualified_columns,
+                fmt::format(fmt::runtime(k_account_sequences), "account_postings"));
+const std::string k_recent_entries_for_account =
+    fmt::format("SELECT {} FROM journal AS j WHERE j.sequence IN ({}) ORDER BY j.sequence", k_qualified_columns,
+                fmt::format(fmt::runtime(k_account_sequences), "recent_postings"));
 
 constexpr std::string_view k_head = "SELECT sequence, hash, recorded_at FROM journal ORDER BY sequence DESC LIMIT 1";
 constexpr std::string_view k_resolution_of = "SELECT id FROM journal WHERE pending_id = ?1";
 constexpr std::string_view k_reversal_of = "SELECT id FROM journal WHERE reverses = ?1";
-constexpr std::string_view k_balances_at =
+// Recent postings first: when the account has one at or before the point, it is the newest.
+constexpr std::string_view k_recent_balances_at =
+    "SELECT debits_posted, credits_posted, debits_pending, credits_pending FROM recent_postings "
+    "WHERE sequence <= ?2 AND account_id = ?1 ORDER BY sequence DESC, leg DESC LIMIT 1";
+constexpr std::string_view k_merged_balances_at =
     "SELECT debits_posted, credits_posted, debits_pending, credits_pending FROM account_postings "
     "WHERE account_id = ?1 AND sequence <= ?2 ORDER BY sequence DESC, leg DESC LIMIT 1";
 // recorded_at never decreases along the sequence, so the last entry by (recorded_at, sequence) at or
@@ -97,6 +116,13 @@ std::vector<Entry> read_entries(Statement& rows, std::string_view operation) {
 }  // namespace
 
 const ChainHead& Ledger::cached_head() {
+  if (!first_recent_read_) {
+    StatementLease query = session_.read().statement(k_first_recent);
+    if (query->step("find the first recent posting") && !query->is_null(0)) {
+      first_recent_ = static_cast<std::uint64_t>(query->int64(0));
+    }
+    first_recent_read_ = true;
+  }
   if (!head_) {
     StatementLease query = session_.read().statement(k_head);
     head_ = query->step("read the chain head")
@@ -113,11 +139,19 @@ void Ledger::append(Entry entry) {
   insert_entry_row(connection, entry);
   try {
     insert_posting_rows(connection, entry);
+    if (!first_recent_) first_recent_ = entry.sequence;
+    if (entry.sequence - *first_recent_ + 1 >= k_merge_entries) merge_recent(connection);
   } catch (...) {
     session_.mark_broken();  // the entry row is in; without its postings it must never commit
     throw;
   }
   head_ = ChainHead{entry.sequence, entry.hash, entry.recorded_at};
+}
+
+void Ledger::merge_recent(Connection& connection) {
+  connection.run(k_merge, "merge recent postings into the account index");
+  connection.run(k_clear_recent, "clear merged recent postings");
+  first_recent_ = std::nullopt;
 }
 
 void Ledger::insert_entry_row(Connection& connection, const Entry& entry) {
@@ -195,21 +229,31 @@ std::vector<Entry> Ledger::scan(std::uint64_t after_sequence, std::size_t limit)
 
 std::vector<Entry> Ledger::for_account(const AccountId& account, std::uint64_t after_sequence,
                                        std::optional<Timestamp> from, std::optional<Timestamp> to, std::size_t limit) {
-  StatementLease query = session_.read().statement(k_entries_for_account);
-  query->bind(1, account.str());
-  query->bind(2, clamp_to_int64(after_sequence));
-  if (from) query->bind(3, from->unix_micros());
-  if (to) query->bind(4, to->unix_micros());
-  query->bind(5, clamp_to_int64(limit));
-  return read_entries(*query, "list an account's entries");
+  const auto page = [&](const std::string& sql, std::size_t wanted) {
+    StatementLease query = session_.read().statement(sql);
+    query->bind(1, account.str());
+    query->bind(2, clamp_to_int64(after_sequence));
+    if (from) query->bind(3, from->unix_micros());
+    if (to) query->bind(4, to->unix_micros());
+    query->bind(5, clamp_to_int64(wanted));
+    return read_entries(*query, "list an account's entries");
+  };
+  std::vector<Entry> out = page(k_merged_entries_for_account, limit);
+  if (out.size() < limit) {
+    std::vector<Entry> recent = page(k_recent_entries_for_account, limit - out.size());
+    out.insert(out.end(), std::make_move_iterator(recent.begin()), std::make_move_iterator(recent.end()));
+  }
+  return out;
 }
 
 Balances Ledger::balances_at(const AccountId& account, std::uint64_t sequence) {
-  StatementLease query = session_.read().statement(k_balances_at);
-  query->bind(1, account.str());
-  query->bind(2, clamp_to_int64(sequence));
-  if (!query->step("read balances as of a sequence")) return {};
-  return read_balances(*query, 0);
+  for (const std::string_view sql : {k_recent_balances_at, k_merged_balances_at}) {
+    StatementLease query = session_.read().statement(sql);
+    query->bind(1, account.str());
+    query->bind(2, clamp_to_int64(sequence));
+    if (query->step("read balances as of a sequence")) return read_balances(*query, 0);
+  }
+  return {};
 }
 
 std::uint64_t Ledger::sequence_at(Timestamp when) {

@@ -1,5 +1,5 @@
-// The SQLite ledger rows (tables `journal` and `account_postings`, see migrations/v3_journal.inc) and the
-// repository over them. Internal to the adapter.
+// The SQLite ledger rows (tables `journal`, `recent_postings` and `account_postings`, see migrations/v3_journal.inc)
+// and the repository over them. Internal to the adapter.
 #pragma once
 
 #include <optional>
@@ -34,10 +34,14 @@ class Ledger final : public LedgerRepository {
   void insert_entry_row(Connection& connection, const Entry& entry);
   void insert_posting_rows(Connection& connection, const Entry& entry);
   std::optional<EntryId> entry_id_where(std::string_view sql, const EntryId& id);
+  /// Moves every recent posting into the account-major index (see migrations/v3_journal.inc).
+  void merge_recent(Connection& connection);
 
   Session& session_;
   std::optional<ChainHead> head_;
-  std::string postings_;  // the blob being written, kept for its capacity
+  std::string postings_;                       // the blob being written, kept for its capacity
+  std::optional<std::uint64_t> first_recent_;  // the oldest entry whose postings are in recent_postings
+  bool first_recent_read_ = false;
 };
 
 }  // namespace billing::detail::sqlite
