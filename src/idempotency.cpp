@@ -1,6 +1,7 @@
 // Idempotency keys in two steps: a short unit of work claims the key (so that a concurrent request sees
 // it in flight), then the work's own unit of work checks the claim is still ours, runs the work and
 // stores its outcome with the writes. A failure releases the claim; a crash leaves it to its lease.
+// Inside a caller's transaction the same happens in one phase, within that transaction.
 #include "billing/idempotency.hpp"
 
 #include <random>
@@ -13,6 +14,8 @@ namespace {
 
 constexpr std::size_t k_max_key = 255;
 constexpr std::size_t k_purge_page = 1000;
+
+using Work = std::function<std::string()>;
 
 void validate(const IdempotencyKey& key) {
   if (key.key.empty() || key.key.size() > k_max_key) {
@@ -41,6 +44,132 @@ std::optional<IdempotentOutcome> verdict(const std::optional<IdempotencyRecord>&
   return std::nullopt;  // the holder's lease ran out: presumed dead, the key may be taken over
 }
 
+// One call of Idempotency::run: the key, the request's fingerprint and the claim's owner token, and the
+// steps that docs/idempotency.md ("How it runs") names, one function each.
+class KeyedRun {
+ public:
+  KeyedRun(detail::Context& context, const IdempotencyOptions& options, const IdempotencyKey& key,
+           std::string_view request)
+      : context_(context),
+        options_(options),
+        key_(key),
+        fingerprint_(detail::sha256({request})),
+        owner_(new_owner_token()) {}
+
+  // Step 1, in a unit of work of its own: the verdict on the stored record when the request may not
+  // run, or nullopt once our claim has committed.
+  std::optional<IdempotentOutcome> claim() {
+    UnitOfWork unit(context_.store(), Access::write);
+    const Timestamp now = context_.clock().now();
+    if (auto decided = verdict(unit->idempotency().find(key_.scope, key_.key), fingerprint_, now)) return decided;
+    unit->idempotency().put(claim_record(now));
+    unit.commit();
+    return std::nullopt;
+  }
+
+  // Steps 2 and 3: the work and its completion; on any exception the claim is released and the
+  // exception goes on to the caller.
+  IdempotentOutcome work_or_release(const Work& work) {
+    try {
+      return work_and_complete(work);
+    } catch (...) {
+      release();  // never throws, so the caller sees the work's own exception
+      throw;
+    }
+  }
+
+  // The one-phase path: the claim, the work and the completion join the caller's unit of work, so no
+  // other request can see the key before it commits. On an exception the stored record is restored.
+  IdempotentOutcome in_ambient(UnitOfWork& open, const Work& work) {
+    const auto before = open->idempotency().find(key_.scope, key_.key);
+    const Timestamp now = context_.clock().now();
+    if (auto decided = verdict(before, fingerprint_, now)) return *decided;
+    const IdempotencyRecord claim = claim_record(now);
+    open->idempotency().put(claim);
+    try {
+      std::string outcome = work();
+      open->idempotency().put(completed(claim, outcome));
+      return {IdempotencyResult::executed, std::move(outcome)};
+    } catch (...) {
+      restore(open, before);  // never throws, so the caller sees the work's own exception
+      throw;
+    }
+  }
+
+ private:
+  // Step 2, in one unit of work: the claim is still ours, the work runs in it, and the completion
+  // commits with the work's writes. An exception leaves with everything rolled back.
+  IdempotentOutcome work_and_complete(const Work& work) {
+    UnitOfWork unit(context_.store(), Access::write);
+    const auto held = unit->idempotency().find(key_.scope, key_.key);
+    if (!ours(held)) return {IdempotencyResult::conflict, {}};  // our lease ran out and another took the key
+    std::string outcome;
+    {
+      detail::AmbientScope ambient(context_, unit);
+      outcome = work();
+    }
+    unit->idempotency().put(completed(*held, outcome));
+    unit.commit();
+    return {IdempotencyResult::executed, std::move(outcome)};
+  }
+
+  // Step 3, after step 2 threw: remove our claim so that a retry can run now rather than after the
+  // lease. Best effort: if this fails too, the claim waits for its lease, which is safe, and the
+  // failure is dropped so that it cannot hide the exception the caller must see.
+  void release() noexcept {
+    try {
+      UnitOfWork unit(context_.store(), Access::write);
+      if (ours(unit->idempotency().find(key_.scope, key_.key))) unit->idempotency().remove(key_.scope, key_.key);
+      unit.commit();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): dropped on purpose, see above
+    }
+  }
+
+  // The one-phase path's release: put back what the key held before (or nothing), in the caller's unit
+  // of work. Best effort, for the same reason as release().
+  void restore(UnitOfWork& open, const std::optional<IdempotencyRecord>& before) noexcept {
+    try {
+      if (before) {
+        open->idempotency().put(*before);
+      } else {
+        open->idempotency().remove(key_.scope, key_.key);
+      }
+    } catch (...) {  // NOLINT(bugprone-empty-catch): dropped on purpose, see release()
+    }
+  }
+
+  [[nodiscard]] bool ours(const std::optional<IdempotencyRecord>& held) const {
+    return held && held->state == IdempotencyRecord::State::in_flight && held->owner == owner_;
+  }
+
+  [[nodiscard]] IdempotencyRecord claim_record(Timestamp now) const {
+    return IdempotencyRecord{.scope = key_.scope,
+                             .key = key_.key,
+                             .fingerprint = fingerprint_,
+                             .state = IdempotencyRecord::State::in_flight,
+                             .outcome = {},
+                             .owner = owner_,
+                             .created_at = now,
+                             .lease_until = now + options_.lease,
+                             .expires_at = now + options_.window};
+  }
+
+  [[nodiscard]] IdempotencyRecord completed(IdempotencyRecord claim, std::string outcome) const {
+    BILLING_ASSERT(claim.state == IdempotencyRecord::State::in_flight);
+    claim.state = IdempotencyRecord::State::completed;
+    claim.outcome = std::move(outcome);
+    claim.owner.clear();
+    claim.expires_at = context_.clock().now() + options_.window;
+    return claim;
+  }
+
+  detail::Context& context_;
+  const IdempotencyOptions& options_;
+  const IdempotencyKey& key_;
+  const Hash fingerprint_;
+  const std::string owner_;
+};
+
 }  // namespace
 
 std::string_view to_string(IdempotencyResult result) noexcept {
@@ -53,94 +182,12 @@ std::string_view to_string(IdempotencyResult result) noexcept {
   return "?";
 }
 
-IdempotentOutcome Idempotency::run(const IdempotencyKey& key, std::string_view request,
-                                   const std::function<std::string()>& work) {
+IdempotentOutcome Idempotency::run(const IdempotencyKey& key, std::string_view request, const Work& work) {
   validate(key);
-  const Hash fingerprint = detail::sha256({request});
-  const auto step = [&](std::string_view name) {
-    if (options_.fault_injection) options_.fault_injection(name);
-  };
-  const auto claim_record = [&](Timestamp now, const std::string& owner) {
-    return IdempotencyRecord{.scope = key.scope,
-                             .key = key.key,
-                             .fingerprint = fingerprint,
-                             .state = IdempotencyRecord::State::in_flight,
-                             .outcome = {},
-                             .owner = owner,
-                             .created_at = now,
-                             .lease_until = now + options_.lease,
-                             .expires_at = now + options_.window};
-  };
-  const auto complete = [&](IdempotencyRecord record, std::string outcome) {
-    record.state = IdempotencyRecord::State::completed;
-    record.outcome = std::move(outcome);
-    record.owner.clear();
-    record.expires_at = context_.clock().now() + options_.window;
-    return record;
-  };
-
-  if (UnitOfWork* ambient = context_.ambient()) {
-    UnitOfWork& open = *ambient;
-    // One phase, inside the caller's transaction: nobody else can see the key before it commits.
-    const auto before = open->idempotency().find(key.scope, key.key);
-    if (auto decided = verdict(before, fingerprint, context_.clock().now())) return *decided;
-    const IdempotencyRecord claim = claim_record(context_.clock().now(), new_owner_token());
-    open->idempotency().put(claim);
-    step("claimed");
-    try {
-      std::string outcome = work();
-      step("written");
-      open->idempotency().put(complete(claim, outcome));
-      step("committing");
-      return {IdempotencyResult::executed, std::move(outcome)};
-    } catch (...) {
-      if (before) {
-        open->idempotency().put(*before);
-      } else {
-        open->idempotency().remove(key.scope, key.key);
-      }
-      throw;
-    }
-  }
-
-  // Step 1: claim the key in a short unit of work of its own.
-  const std::string owner = new_owner_token();
-  {
-    UnitOfWork claim(context_.store(), Access::write);
-    const Timestamp now = context_.clock().now();
-    if (auto decided = verdict(claim->idempotency().find(key.scope, key.key), fingerprint, now)) return *decided;
-    claim->idempotency().put(claim_record(now, owner));
-    claim.commit();
-  }
-
-  // Step 2: the work, its writes and the outcome, in one unit of work.
-  try {
-    step("claimed");
-    UnitOfWork unit(context_.store(), Access::write);
-    const auto held = unit->idempotency().find(key.scope, key.key);
-    if (!held || held->state != IdempotencyRecord::State::in_flight || held->owner != owner) {
-      return {IdempotencyResult::conflict, {}};  // our lease ran out and another request took the key
-    }
-    std::string outcome;
-    {
-      detail::AmbientScope ambient(context_, unit);
-      outcome = work();
-    }
-    step("written");
-    unit->idempotency().put(complete(*held, outcome));
-    step("committing");
-    unit.commit();
-    return {IdempotencyResult::executed, std::move(outcome)};
-  } catch (...) {
-    // Release the claim so that a retry can run now rather than after the lease.
-    UnitOfWork release(context_.store(), Access::write);
-    const auto held = release->idempotency().find(key.scope, key.key);
-    if (held && held->state == IdempotencyRecord::State::in_flight && held->owner == owner) {
-      release->idempotency().remove(key.scope, key.key);
-    }
-    release.commit();
-    throw;
-  }
+  KeyedRun keyed(context_, options_, key, request);
+  if (UnitOfWork* ambient = context_.ambient()) return keyed.in_ambient(*ambient, work);
+  if (auto decided = keyed.claim()) return *decided;
+  return keyed.work_or_release(work);
 }
 
 std::size_t Idempotency::purge_expired() {

@@ -1,7 +1,12 @@
-// billing.open(), Books and their units of work (`with books.transaction(): ...`).
+// billing.open(), Books and their units of work (`with books.transaction(): ...`), and books.idempotent
+// with the conversion of its request into a billing::RequestValue.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <string>
+#include <vector>
+
+#include "billing/canonical.hpp"
 #include "billing/error.hpp"
 #include "billing/storage/sqlite.hpp"
 #include "convert.hpp"
@@ -42,16 +47,142 @@ class PyTransaction {
   std::unique_ptr<BooksTransaction> work_;
 };
 
-/// A request as the canonical bytes its fingerprint covers: str and bytes as they are, anything else as
-/// JSON with sorted keys, so that equal dicts fingerprint alike.
-std::string canonical_request(py::handle request) {
-  if (py::isinstance<py::bytes>(request)) return request.cast<std::string>();
-  if (py::isinstance<py::str>(request)) return request.cast<std::string>();
-  static const auto* dumps = new py::object(py::module_::import("json").attr("dumps"));
-  return (*dumps)(request, py::arg("sort_keys") = true, py::arg("separators") = py::make_tuple(",", ":"),
-                  py::arg("default") = py::module_::import("builtins").attr("str"))
-      .cast<std::string>();
+// ---------------------------------------------------------------------------- a request's canonical bytes
+// Conversion only: a Python request becomes a billing::RequestValue, and C++ encodes it
+// (billing/canonical.hpp). A value that has no exact RequestValue is a TypeError naming where it sits.
+
+const py::object& decimal_type() {
+  static const auto* type = new py::object(py::module_::import("decimal").attr("Decimal"));  // leaked: see convert.cpp
+  return *type;
 }
+
+const py::object& datetime_type() {
+  static const auto* type = new py::object(py::module_::import("datetime").attr("datetime"));
+  return *type;
+}
+
+std::string type_name(py::handle value) { return py::str(py::type::of(value).attr("__name__")).cast<std::string>(); }
+
+[[noreturn]] void refuse(const std::string& path, std::string_view reason) {
+  throw py::type_error(fmt::format("{}: {}", path, reason));
+}
+
+// request["items"][2]["sku"]: a path a reader can paste back into Python.
+std::string key_path(const std::string& parent, std::string_view key) {
+  std::string quoted;
+  for (const char c : key) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return fmt::format("{}[\"{}\"]", parent, quoted);
+}
+
+std::string utf8_from_py(py::handle text, const std::string& path) {
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(text.ptr(), &size);
+  if (data == nullptr) {
+    PyErr_Clear();
+    refuse(path, "a str with a lone surrogate has no UTF-8 form");
+  }
+  return {data, static_cast<std::size_t>(size)};
+}
+
+RequestValue integer_from_py(py::handle value) {
+  int overflow = 0;
+  const long long small = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (overflow == 0) {
+    if (small == -1 && PyErr_Occurred()) throw py::error_already_set();
+    return RequestValue::integer(static_cast<std::int64_t>(small));
+  }
+  // Beyond 64 bits: its two's-complement bytes, which int.to_bytes gives exactly at any size.
+  const auto bits = value.attr("bit_length")().cast<std::size_t>();
+  const py::bytes big_endian = value.attr("to_bytes")(bits / 8 + 1, "big", py::arg("signed") = true);
+  return RequestValue::integer_from_twos_complement(static_cast<std::string>(big_endian));
+}
+
+RequestValue decimal_from_request(py::handle value, const std::string& path) {
+  if (!value.attr("is_finite")().cast<bool>()) refuse(path, "a NaN or infinite Decimal has no exact value");
+  try {
+    return RequestValue::decimal(decimal_from_py(value, path));
+  } catch (const Error&) {
+    refuse(path, fmt::format("{} is beyond what a billing Decimal holds exactly (38 digits, {} places)",
+                             py::repr(value).cast<std::string>(), Decimal::k_max_scale));
+  }
+}
+
+RequestValue timestamp_from_request(py::handle value, const std::string& path) {
+  if (value.attr("utcoffset")().is_none()) {
+    refuse(path, "a naive datetime has no zone; pass one with tzinfo (such as UTC)");
+  }
+  return RequestValue::timestamp(timestamp_from_py(value, path));
+}
+
+RequestValue request_from_py(py::handle value, const std::string& path);
+
+RequestValue list_from_py(py::handle sequence, const std::string& path) {
+  const auto items = py::reinterpret_steal<py::tuple>(PySequence_Tuple(sequence.ptr()));  // a snapshot
+  if (!items) throw py::error_already_set();
+  std::vector<RequestValue> out;
+  out.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out.push_back(request_from_py(items[i], fmt::format("{}[{}]", path, i)));
+  }
+  return RequestValue::list(std::move(out));
+}
+
+RequestValue map_from_py(py::handle dict, const std::string& path) {
+  const auto items = py::reinterpret_steal<py::list>(PyDict_Items(dict.ptr()));  // a snapshot
+  if (!items) throw py::error_already_set();
+  std::vector<RequestValue::Entry> out;
+  out.reserve(items.size());
+  for (const py::handle item : items) {
+    const py::handle key = PyTuple_GET_ITEM(item.ptr(), 0);
+    if (!PyUnicode_Check(key.ptr())) {
+      const auto shown = py::repr(key).cast<std::string>();
+      refuse(path, fmt::format("a dict key must be a str, not {} ({})", type_name(key), shown));
+    }
+    std::string name = utf8_from_py(key, path);
+    const std::string inner = key_path(path, name);
+    out.emplace_back(std::move(name), request_from_py(PyTuple_GET_ITEM(item.ptr(), 1), inner));
+  }
+  return RequestValue::map(std::move(out));
+}
+
+// Python's own recursion limit bounds the nesting, so a list that contains itself is a RecursionError.
+class RecursionGuard {
+ public:
+  RecursionGuard() {
+    if (Py_EnterRecursiveCall(" while encoding an idempotent request") != 0) throw py::error_already_set();
+  }
+  ~RecursionGuard() { Py_LeaveRecursiveCall(); }
+  RecursionGuard(const RecursionGuard&) = delete;
+  RecursionGuard& operator=(const RecursionGuard&) = delete;
+};
+
+RequestValue request_from_py(py::handle value, const std::string& path) {
+  const RecursionGuard guard;
+  PyObject* const object = value.ptr();
+  if (value.is_none()) return RequestValue::null();
+  if (PyBool_Check(object)) return RequestValue::boolean(object == Py_True);  // before int: bool is an int
+  if (PyLong_Check(object)) return integer_from_py(value);
+  if (PyFloat_Check(object)) refuse(path, "a float is not exact; pass a decimal.Decimal, str or int");
+  if (PyUnicode_Check(object)) return RequestValue::string(utf8_from_py(value, path));
+  if (PyBytes_Check(object)) return RequestValue::bytes(value.cast<std::string>());
+  if (py::isinstance(value, decimal_type())) return decimal_from_request(value, path);
+  if (py::isinstance<Money>(value)) return RequestValue::money(value.cast<Money>());
+  if (py::isinstance(value, datetime_type())) return timestamp_from_request(value, path);
+  if (PyList_Check(object) || PyTuple_Check(object)) return list_from_py(value, path);
+  if (PyDict_Check(object)) return map_from_py(value, path);
+  if (PyAnySet_Check(object)) {
+    refuse(path, fmt::format("a {} has no fixed order; pass a sorted list", type_name(value)));
+  }
+  refuse(path, fmt::format("a value of type {} has no canonical form; pass None, bool, int, str, bytes, "
+                           "decimal.Decimal, billing.Money, an aware datetime, or a list, tuple or dict of them",
+                           type_name(value)));
+}
+
+/// The bytes a Python request's fingerprint covers: canonical_encoding() of its RequestValue.
+std::string canonical_request(py::handle request) { return canonical_encoding(request_from_py(request, "request")); }
 
 /// What `books.idempotent` returns: the outcome (the first run's, on a replay) and whether it was one.
 struct PyIdempotentResult {
@@ -122,6 +253,9 @@ void bind_books(py::module_& m) {
            py::arg("scope") = "",
            "Runs work() at most once for key and request, in one unit of work with what it writes; returns\n"
            "IdempotentResult(outcome, replayed). The outcome (JSON-serialisable) is stored with the key.\n"
+           "request is None, bool, int, str, bytes, decimal.Decimal, Money, an aware datetime, or a list,\n"
+           "tuple or dict (str keys) of them, fingerprinted by type and value; anything else (a float, a set)\n"
+           "is a TypeError naming where it sits, such as request[\"tags\"].\n"
            "Raises IdempotencyMismatch when the key was used for another request, IdempotencyConflict while\n"
            "another request holds it.")
       .def(

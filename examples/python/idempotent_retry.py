@@ -9,7 +9,7 @@ def main() -> None:
     books.accounts.create("EUR", "Sales", id="sales", normal_side=billing.Side.CREDIT)
 
     def charge(amount: str) -> billing.IdempotentResult:
-        request = {"customer": "alice", "amount": amount}  # fingerprinted as canonical JSON
+        request = {"customer": "alice", "amount": Money(amount, "EUR")}  # fingerprinted by type and value
 
         def work() -> dict:
             outcome = books.ledger.transfer("card:alice", "sales", Money(amount, "EUR"))

@@ -4,6 +4,7 @@
 #include "billing/account.hpp"
 #include "billing/accounts.hpp"
 #include "billing/books.hpp"
+#include "billing/canonical.hpp"
 #include "billing/currency.hpp"
 #include "billing/decimal.hpp"
 #include "billing/entry.hpp"

@@ -60,9 +60,6 @@ struct IdempotencyOptions {
   std::chrono::microseconds window = std::chrono::hours(24);
   /// How long an in-flight claim is honoured; past it, another request may take the key over.
   std::chrono::microseconds lease = std::chrono::seconds(30);
-  /// For tests of crash safety: called at "claimed", "written" and "committing"; it may throw or end
-  /// the process to simulate a crash at that step.
-  std::function<void(std::string_view step)> fault_injection{};
 };
 
 class Idempotency {
@@ -70,13 +67,16 @@ class Idempotency {
   explicit Idempotency(detail::Context& context) noexcept : context_(context) {}
 
   /// Replaces the options. Not thread-safe against concurrent run() calls; set once at start-up.
-  void configure(IdempotencyOptions options) { options_ = std::move(options); }
+  void configure(IdempotencyOptions options) { options_ = options; }
   [[nodiscard]] const IdempotencyOptions& options() const noexcept { return options_; }
 
   /// Runs `work` at most once for `key` and `request` (canonical bytes: equal requests must encode
-  /// alike). `work` runs inside the key's unit of work, which every Books call on this thread joins;
-  /// its return value is stored as the outcome. Throws InvalidArgument for a malformed key; rethrows
-  /// what `work` throws after releasing the key.
+  /// alike, as canonical_encoding() in canonical.hpp makes them). `work` runs inside the key's unit of
+  /// work, which every Books call on this thread joins; its return value is stored as the outcome.
+  /// Throws InvalidArgument for a malformed key, and StorageError when the claim cannot be stored.
+  /// When `work` throws (or its unit of work fails to commit), its writes roll back, the key is
+  /// released and that exception is rethrown unchanged. If the release fails as well, its failure is
+  /// dropped rather than thrown in place of the work's: the claim then stays until its lease runs out.
   ///
   /// When this thread already has a transaction open, the claim, the work and the outcome all join
   /// it, and no other request can see the key before it commits.

@@ -1,13 +1,31 @@
-// Idempotency keys: replay, mismatch, conflict, release, leases and expiry, on every adapter.
+// Idempotency keys: replay, mismatch, conflict, release, leases and expiry, on every adapter. Failures
+// and crashes at a chosen step come from a FaultStore around the adapter.
 #include "billing/idempotency.hpp"
 
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/ranges.h>
+
 #include "adapters.hpp"
+#include "support/crash_points.hpp"
+#include "support/fault_store.hpp"
 
 using namespace billing;
+using billing::test::CrashPoint;
+using billing::test::FaultAt;
+using billing::test::FaultStore;
 using billing::test::fixture;
 using billing::test::usd;
 
 namespace {
+
+// What a work function throws when the host fails: a type of its own, so that a check on it can never
+// be satisfied by a StorageError from the store.
+struct HostFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct Charges : test::CustomerAndMerchant {
   using CustomerAndMerchant::CustomerAndMerchant;
@@ -24,6 +42,28 @@ struct Charges : test::CustomerAndMerchant {
     });
   }
 };
+
+/// Books whose store is a FaultStore around a fresh store of `Adapter`; the hook is unset until a test
+/// sets it, so the accounts open normally.
+template <class Adapter>
+struct FaultyCharges : Charges {
+  std::shared_ptr<FaultStore> faults;
+  explicit FaultyCharges(std::shared_ptr<FaultStore> store) : Charges(test::Fixture(store)), faults(std::move(store)) {}
+  FaultyCharges() : FaultyCharges(std::make_shared<FaultStore>(Adapter::open())) {}
+};
+
+// Where the `occurrence`-th call of `operation` is in `log`, or log.size() when it is not there.
+std::size_t position(const std::vector<std::string>& log, std::string_view operation, int occurrence) {
+  int seen = 0;
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    if (log[i] == operation && ++seen == occurrence) return i;
+  }
+  return log.size();
+}
+
+std::size_t first(const std::vector<std::string>& log, std::string_view operation) {
+  return position(log, operation, 1);
+}
 
 }  // namespace
 
@@ -79,18 +119,78 @@ CONTRACT_TEST("an exception releases the key and rolls back the work, so a retry
 }
 
 CONTRACT_TEST("each crash point leaves exactly one effect after a retry") {
-  for (const char* crash_at : {"claimed", "written", "committing"}) {
-    CAPTURE(crash_at);
-    Charges c(fixture<Adapter>());
-    c.keys().configure({.fault_injection = [&](std::string_view step) {
-      if (step == crash_at) throw std::runtime_error("crash");
-    }});
-    CHECK_THROWS_AS((void)c.charge("k1", "5.00"), std::runtime_error);
-    c.keys().configure({});
+  for (const CrashPoint& point : test::k_idempotency_crash_points) {
+    CAPTURE(point.name);
+    FaultyCharges<Adapter> c;
+    const FaultAt crash(std::string(point.operation), point.occurrence, [] { throw HostFailure("crash"); });
+    c.faults->set_hook(crash);
+    CHECK_THROWS_AS((void)c.charge("k1", "5.00"), HostFailure);
+    CHECK(crash.fired());
+    c.faults->set_hook(nullptr);
     CHECK(c.charge("k1", "5.00").result == IdempotencyResult::executed);
     CHECK(c.charge("k1", "5.00").result == IdempotencyResult::replayed);
     CHECK(c.f.entry_count() == 1);
   }
+}
+
+CONTRACT_TEST("the crash points fall at the moments they are named after") {
+  FaultyCharges<Adapter> c;
+  std::vector<std::string> log;
+  c.faults->set_hook([&](std::string_view operation) { log.emplace_back(operation); });
+  REQUIRE(c.charge("k1", "5.00").result == IdempotencyResult::executed);
+  c.faults->set_hook(nullptr);
+  CAPTURE(fmt::format("{}", fmt::join(log, " ")));
+
+  const auto at = [&](std::string_view name) {
+    const CrashPoint& point = test::idempotency_crash_point(name);
+    return position(log, point.operation, point.occurrence);
+  };
+  const std::size_t claimed = at("claimed");
+  const std::size_t written = at("written");
+  const std::size_t committing = at("committing");
+  REQUIRE(committing < log.size());
+  CHECK(first(log, "commit") < claimed);         // the claim has committed...
+  CHECK(claimed < first(log, "ledger.append"));  // ...and the work has not begun
+  CHECK(first(log, "ledger.append") < written);  // the work has written...
+  CHECK(log[written] == "idempotency.put");      // ...and its completion is next
+  CHECK(written < committing);                   // the completion is stored...
+  CHECK(committing == log.size() - 1);           // ...and the commit is the last call
+}
+
+CONTRACT_TEST("a release that fails never hides the exception of the work") {
+  FaultyCharges<Adapter> c;
+  const FaultAt broken_release("idempotency.remove", 1, [] { throw StorageError("", "the disk went away"); });
+  c.faults->set_hook(broken_release);
+  CHECK_THROWS_WITH_AS((void)c.keys().run({.scope = "tenant-1", .key = "k1"}, "5.00",
+                                          [&]() -> std::string {
+                                            (void)c.f.ledger().transfer(
+                                                {.debit = c.customer, .credit = c.merchant, .amount = usd("5.00")});
+                                            throw HostFailure("the gateway timed out");
+                                          }),
+                       "the gateway timed out", HostFailure);
+  CHECK(broken_release.fired());
+  c.faults->set_hook(nullptr);
+  CHECK(c.f.entry_count() == 0);  // the work's writes rolled back all the same
+  // The claim stayed behind, so the key waits for its lease, as after a crash.
+  CHECK(c.charge("k1", "5.00").result == IdempotencyResult::conflict);
+  c.f.clock->advance(c.keys().options().lease + std::chrono::seconds(1));
+  CHECK(c.charge("k1", "5.00").result == IdempotencyResult::executed);
+  CHECK(c.f.entry_count() == 1);
+}
+
+CONTRACT_TEST("inside a transaction, a release that fails never hides the exception of the work") {
+  FaultyCharges<Adapter> c;
+  const FaultAt broken_release("idempotency.remove", 1, [] { throw StorageError("", "the disk went away"); });
+  c.faults->set_hook(broken_release);
+  {
+    auto work = c.f.books->transaction();
+    CHECK_THROWS_WITH_AS(
+        (void)c.keys().run({.key = "k1"}, "5.00", []() -> std::string { throw HostFailure("the gateway timed out"); }),
+        "the gateway timed out", HostFailure);
+  }  // rolled back: the claim goes with it
+  CHECK(broken_release.fired());
+  c.faults->set_hook(nullptr);
+  CHECK_FALSE(c.keys().find({.key = "k1"}).has_value());
 }
 
 CONTRACT_TEST("a key in flight is a conflict until its holder's lease runs out") {

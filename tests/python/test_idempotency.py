@@ -1,6 +1,7 @@
 """books.idempotent: replay, mismatch, conflict and release, from Python."""
 import datetime
 import threading
+from decimal import Decimal
 
 import pytest
 
@@ -107,3 +108,108 @@ def test_bad_keys_and_outcomes_are_errors(books):
     with pytest.raises(TypeError):  # the outcome is stored as JSON
         books.idempotent("k2", "r", lambda: {1.5j})
     assert not books.idempotent("k2", "r", lambda: 2).replayed  # the failed attempt released the key
+
+
+# ---------------------------------------------------------------------------- how a request is fingerprinted
+
+
+def same_request(books, first, second, key="fp"):
+    """Whether `second` replays `first` under one key (True) or is a mismatch (False)."""
+    runs = []
+    books.idempotent(key, first, lambda: runs.append("first") or "first")
+    try:
+        result = books.idempotent(key, second, lambda: runs.append("second") or "second")
+    except billing.IdempotencyMismatch:
+        assert runs == ["first"]
+        return False
+    assert result.replayed and result.outcome == "first" and runs == ["first"]
+    return True
+
+
+def test_a_decimal_and_a_string_with_the_same_text_are_different_requests(books):
+    books.idempotent("charge-1", {"a": Decimal("1")}, lambda: charge(books, "1.00"))
+    with pytest.raises(billing.IdempotencyMismatch):
+        books.idempotent("charge-1", {"a": "1"}, lambda: charge(books, "1.00"))
+    assert books.ledger.verify().entries_checked == 1
+
+
+@pytest.mark.parametrize("first, second", [
+    ({"a": Decimal("1")}, {"a": 1}),
+    ({"a": 1}, {"a": "1"}),
+    ({"a": True}, {"a": 1}),
+    ({"a": False}, {"a": 0}),
+    ({"a": None}, {"a": "None"}),
+    ({"a": b"1"}, {"a": "1"}),
+    ("1", 1),
+    ("r", b"r"),
+    (Money("1.00", "USD"), Decimal("1.00")),
+    (Money("1.00", "USD"), Money("1.00", "EUR")),
+    (Money("1.00", "USD"), "1.00 USD"),
+    (datetime.datetime(2026, 1, 1, tzinfo=UTC), "2026-01-01T00:00:00+00:00"),
+    ([1, 2], [2, 1]),
+    ([[1], 2], [[1, 2]]),
+    ({"a": [1]}, {"a": 1}),
+    ({}, []),
+    ({"a": Decimal("1.5")}, {"a": Decimal("1.05")}),
+    (2**64, 2**64 + 1),
+    (-(2**100), 2**100),
+], ids=repr)
+def test_requests_that_differ_in_type_or_value_are_a_mismatch(books, first, second):
+    assert not same_request(books, first, second)
+
+
+@pytest.mark.parametrize("first, second", [
+    ({"a": 1, "b": {"x": [1, 2], "y": "z"}}, {"b": {"y": "z", "x": [1, 2]}, "a": 1}),  # insertion order
+    ({"a": Decimal("1.0")}, {"a": Decimal("1")}),                                    # a Decimal by value
+    (Decimal("2.5E3"), Decimal("2500.00")),
+    (Money("1.0", "USD"), Money("1.00", "USD")),
+    ((1, "a"), [1, "a"]),                                                            # a tuple is a list
+    (datetime.datetime(2026, 1, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=1))),
+     datetime.datetime(2026, 1, 1, tzinfo=UTC)),                                     # one instant
+    (2**200, 2**200),
+    (-(2**64), -(2**64)),
+    ("r", "r"),
+], ids=repr)
+def test_equal_requests_replay(books, first, second):
+    assert same_request(books, first, second)
+
+
+class Opaque:
+    pass
+
+
+@pytest.mark.parametrize("request_value, path", [
+    ({"tags": {"a", "b"}}, 'request["tags"]'),
+    ({"items": [1, 2, frozenset({3})]}, 'request["items"][2]'),
+    ({"price": 1.5}, 'request["price"]'),
+    ({"amount": Decimal("NaN")}, 'request["amount"]'),
+    ({"amount": Decimal("sNaN")}, 'request["amount"]'),
+    ({"amount": Decimal("Infinity")}, 'request["amount"]'),
+    ({"amount": Decimal("-Infinity")}, 'request["amount"]'),
+    ({"amount": Decimal("1E-40")}, 'request["amount"]'),  # more places than a billing Decimal holds
+    ({"who": Opaque()}, 'request["who"]'),
+    ({"meta": {1: "one"}}, 'request["meta"]'),
+    ({"at": datetime.datetime(2026, 1, 1)}, 'request["at"]'),  # naive: its zone is unknown
+    ({"lines": [{"sku": "a"}, {"sku": "b", "qty": 2.0}]}, 'request["lines"][1]["qty"]'),
+    ({'say "hi"': 1.0}, 'request["say \\"hi\\""]'),
+    ({"c": 1j}, 'request["c"]'),
+    ({1, 2}, "request"),
+    (3.0, "request"),
+], ids=repr)
+def test_a_request_that_cannot_be_encoded_exactly_is_a_type_error_naming_where(books, request_value, path):
+    ran = []
+    with pytest.raises(TypeError) as raised:
+        books.idempotent("refused", request_value, lambda: ran.append(1))
+    assert str(raised.value).startswith(path + ": "), str(raised.value)
+    assert ran == []
+    # Nothing was claimed: the key takes any request at once, as if never seen.
+    result = books.idempotent("refused", "a good request", lambda: "ran")
+    assert not result.replayed and result.outcome == "ran"
+
+
+def test_a_request_that_contains_itself_is_a_recursion_error(books):
+    loop = []
+    loop.append(loop)
+    with pytest.raises(RecursionError):
+        books.idempotent("loop", loop, lambda: 1)
+    assert not books.idempotent("loop", "fine", lambda: 1).replayed

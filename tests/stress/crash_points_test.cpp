@@ -1,5 +1,7 @@
-// Idempotency crash points across processes: a child process runs the key "k" and _exit(9)s at
-// "claimed", "written" or "committing" (one child per step, each on a fresh file). The parent then sends
+// Idempotency crash points across processes: a child process runs the key "k" on a FaultStore and
+// _exit(9)s at one of the crash points of tests/support/crash_points.hpp: after the claim committed
+// ("claimed"), after the work wrote but before its completion is stored ("written"), or just before the
+// commit ("committing"); one child per point, each on a fresh file. The parent then sends
 // the same request: while the dead child's lease is live it gets conflict; once its manual clock passes
 // the lease, it takes the key over and gets executed, exactly once. The ledger holds one effect.
 #include <doctest/doctest.h>
@@ -11,13 +13,15 @@
 #include "billing/storage/sqlite.hpp"
 #include "crash_request.hpp"
 #include "support.hpp"
+#include "support/crash_points.hpp"
 
 using namespace billing;
 using namespace billing::stress;
 using namespace std::chrono_literals;
 
 TEST_CASE("a process that dies at any idempotency step leaves its key to one retry and one effect") {
-  for (const std::string step : {"claimed", "written", "committing"}) {
+  for (const test::CrashPoint& point : test::k_idempotency_crash_points) {
+    const std::string step(point.name);
     INFO("crash at ", step);
     TempDir dir("crash-" + step);
     const std::string path = dir.file("crash.db");

@@ -1,5 +1,7 @@
 // The one request that crash_points_test.cpp and billing_stress_writer's crash-at mode both send under
 // the key "k": the parent's retry must be the same request as the dead child's, or it would be a mismatch.
+// Where the child dies is tests/support/crash_points.hpp's business; the work must stay one transfer and
+// no idempotency call of its own, as the crash points assume.
 #pragma once
 
 #include <string>

@@ -8,8 +8,10 @@
 //                                                          "k-<n>" after the highest stored one, printing
 //                                                          "ready <n>" and then "ack <last n>" after each commit,
 //                                                          until killed
-//   billing_stress_writer crash-at <db> <step>             runs the key "k" and _exit(9)s at idempotency step
-//                                                          <step> ("claimed", "written" or "committing")
+//   billing_stress_writer crash-at <db> <step>             runs the key "k" on a FaultStore around the file
+//                                                          and _exit(9)s at the idempotency crash point <step>
+//                                                          ("claimed", "written" or "committing"; see
+//                                                          tests/support/crash_points.hpp)
 #include <unistd.h>
 
 #include <chrono>
@@ -26,6 +28,8 @@
 #include "billing/billing.hpp"
 #include "billing/storage/sqlite.hpp"
 #include "crash_request.hpp"
+#include "support/crash_points.hpp"
+#include "support/fault_store.hpp"
 #include "workload.hpp"
 
 using namespace billing;
@@ -99,11 +103,12 @@ int kill_loop(const std::string& path) {
 }
 
 int crash_at(const std::string& path, const std::string& step) {
+  const test::CrashPoint& point = test::idempotency_crash_point(step);
   auto clock = std::make_shared<ManualClock>(Timestamp::parse(stress::k_crash_start));
-  Books books(open_sqlite(path, {.durability = Durability::full}), clock, std::make_shared<SequentialIds>("child-"));
-  books.idempotency().configure({.fault_injection = [step](std::string_view at) {
-    if (at == step) ::_exit(k_exit_crashed);
-  }});
+  auto store = std::make_shared<test::FaultStore>(open_sqlite(path, {.durability = Durability::full}));
+  Books books(store, clock, std::make_shared<SequentialIds>("child-"));
+  // Armed just before the run, so that the count covers the run's own calls only.
+  store->set_hook(test::FaultAt(std::string(point.operation), point.occurrence, [] { ::_exit(k_exit_crashed); }));
   const auto outcome = books.idempotency().run(stress::k_crash_key, stress::k_crash_request,
                                                [&] { return stress::charge_customer(books); });
   fmt::print(stderr, "crash-at {}: the step never came; the run ended {} '{}'\n", step, to_string(outcome.result),

@@ -1,0 +1,210 @@
+#include "fault_store.hpp"
+
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "billing/storage/account_repository.hpp"
+#include "billing/storage/idempotency_repository.hpp"
+#include "billing/storage/ledger_repository.hpp"
+
+namespace billing::test {
+
+class FaultHookSlot {
+ public:
+  void set(FaultStore::Hook before) {
+    auto hook = before ? std::make_shared<const FaultStore::Hook>(std::move(before)) : nullptr;
+    const std::lock_guard lock(mutex_);
+    hook_ = std::move(hook);
+  }
+
+  // The hook runs outside the lock, so that it may replace itself, or block, without a deadlock.
+  void before(std::string_view operation) const {
+    std::shared_ptr<const FaultStore::Hook> hook;
+    {
+      const std::lock_guard lock(mutex_);
+      hook = hook_;
+    }
+    if (hook) (*hook)(operation);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const FaultStore::Hook> hook_;
+};
+
+namespace {
+
+using SlotPtr = std::shared_ptr<const FaultHookSlot>;
+
+class FaultAccounts final : public AccountRepository {
+ public:
+  FaultAccounts(AccountRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  bool insert(const Account& account) override {
+    slot_->before("accounts.insert");
+    return inner_.insert(account);
+  }
+  std::optional<Account> find(const AccountId& id) override {
+    slot_->before("accounts.find");
+    return inner_.find(id);
+  }
+  void set_status(const AccountId& id, AccountStatus status) override {
+    slot_->before("accounts.set_status");
+    inner_.set_status(id, status);
+  }
+  void set_balances(const AccountId& id, const Balances& balances) override {
+    slot_->before("accounts.set_balances");
+    inner_.set_balances(id, balances);
+  }
+  std::vector<Account> list(std::optional<AccountStatus> status, const std::string& after, std::size_t limit) override {
+    slot_->before("accounts.list");
+    return inner_.list(status, after, limit);
+  }
+
+ private:
+  AccountRepository& inner_;
+  SlotPtr slot_;
+};
+
+class FaultLedger final : public LedgerRepository {
+ public:
+  FaultLedger(LedgerRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  void append(Entry entry) override {
+    slot_->before("ledger.append");
+    inner_.append(std::move(entry));
+  }
+  std::optional<Entry> find(const EntryId& id) override {
+    slot_->before("ledger.find");
+    return inner_.find(id);
+  }
+  ChainHead head() override {
+    slot_->before("ledger.head");
+    return inner_.head();
+  }
+  std::optional<EntryId> resolution_of(const EntryId& pending_id) override {
+    slot_->before("ledger.resolution_of");
+    return inner_.resolution_of(pending_id);
+  }
+  std::optional<EntryId> reversal_of(const EntryId& id) override {
+    slot_->before("ledger.reversal_of");
+    return inner_.reversal_of(id);
+  }
+  std::vector<Entry> scan(std::uint64_t after_sequence, std::size_t limit) override {
+    slot_->before("ledger.scan");
+    return inner_.scan(after_sequence, limit);
+  }
+  std::vector<Entry> for_account(const AccountId& account, std::uint64_t after_sequence, std::optional<Timestamp> from,
+                                 std::optional<Timestamp> to, std::size_t limit) override {
+    slot_->before("ledger.for_account");
+    return inner_.for_account(account, after_sequence, from, to, limit);
+  }
+  Balances balances_at(const AccountId& account, std::uint64_t sequence) override {
+    slot_->before("ledger.balances_at");
+    return inner_.balances_at(account, sequence);
+  }
+  std::uint64_t sequence_at(Timestamp when) override {
+    slot_->before("ledger.sequence_at");
+    return inner_.sequence_at(when);
+  }
+  std::vector<EntryId> expired_holds(Timestamp when, std::size_t limit) override {
+    slot_->before("ledger.expired_holds");
+    return inner_.expired_holds(when, limit);
+  }
+
+ private:
+  LedgerRepository& inner_;
+  SlotPtr slot_;
+};
+
+class FaultIdempotency final : public IdempotencyRepository {
+ public:
+  FaultIdempotency(IdempotencyRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  std::optional<IdempotencyRecord> find(std::string_view scope, std::string_view key) override {
+    slot_->before("idempotency.find");
+    return inner_.find(scope, key);
+  }
+  void put(const IdempotencyRecord& record) override {
+    slot_->before("idempotency.put");
+    inner_.put(record);
+  }
+  void remove(std::string_view scope, std::string_view key) override {
+    slot_->before("idempotency.remove");
+    inner_.remove(scope, key);
+  }
+  std::size_t purge_expired(Timestamp now, std::size_t limit) override {
+    slot_->before("idempotency.purge_expired");
+    return inner_.purge_expired(now, limit);
+  }
+
+ private:
+  IdempotencyRepository& inner_;
+  SlotPtr slot_;
+};
+
+// Each wrapper is made on first use and kept, so that an accessor returns the same object for the
+// life of the transaction, as the wrapped one's does. The accessors themselves reach no storage and
+// call no hook.
+class FaultTransaction final : public Transaction {
+ public:
+  FaultTransaction(std::unique_ptr<Transaction> inner, SlotPtr slot)
+      : inner_(std::move(inner)), slot_(std::move(slot)) {}
+
+  void commit() override {
+    slot_->before("commit");
+    inner_->commit();
+  }
+  [[nodiscard]] Access access() const noexcept override { return inner_->access(); }
+  [[nodiscard]] AccountRepository& accounts() override { return wrapped(accounts_, inner_->accounts()); }
+  [[nodiscard]] LedgerRepository& ledger() override { return wrapped(ledger_, inner_->ledger()); }
+  [[nodiscard]] IdempotencyRepository& idempotency() override { return wrapped(idempotency_, inner_->idempotency()); }
+
+ private:
+  template <class Wrapper, class Repository>
+  Wrapper& wrapped(std::optional<Wrapper>& wrapper, Repository& inner) {
+    if (!wrapper) wrapper.emplace(inner, slot_);
+    return *wrapper;
+  }
+
+  std::unique_ptr<Transaction> inner_;
+  SlotPtr slot_;
+  std::optional<FaultAccounts> accounts_;
+  std::optional<FaultLedger> ledger_;
+  std::optional<FaultIdempotency> idempotency_;
+};
+
+}  // namespace
+
+FaultStore::FaultStore(std::shared_ptr<Store> inner, Hook before)
+    : inner_(std::move(inner)), slot_(std::make_shared<FaultHookSlot>()) {
+  if (!inner_) throw std::invalid_argument("FaultStore: the wrapped store must not be null");
+  slot_->set(std::move(before));
+}
+
+void FaultStore::set_hook(Hook before) { slot_->set(std::move(before)); }
+
+std::unique_ptr<Transaction> FaultStore::begin(Access access) {
+  slot_->before("begin");
+  return std::make_unique<FaultTransaction>(inner_->begin(access), slot_);
+}
+
+FaultAt::FaultAt(std::string operation, int occurrence, std::function<void()> action)
+    : state_(std::make_shared<State>()) {
+  if (occurrence < 1) throw std::invalid_argument("FaultAt: occurrence counts from 1");
+  state_->operation = std::move(operation);
+  state_->occurrence = occurrence;
+  state_->action = std::move(action);
+}
+
+void FaultAt::operator()(std::string_view operation) const {
+  if (operation != state_->operation) return;
+  if (state_->seen.fetch_add(1) + 1 == state_->occurrence) state_->action();
+}
+
+bool FaultAt::fired() const noexcept { return state_->seen.load() >= state_->occurrence; }
+
+}  // namespace billing::test
