@@ -70,9 +70,11 @@ std::string_view to_string(EntryKind kind) noexcept {
 
 namespace detail {
 
-std::string canonical_encoding(const Entry& entry) {
-  std::string out;
-  out.reserve(256 + entry.postings.size() * 64 + entry.description.size());
+namespace {
+
+// The encoding written into `out`, which keeps its capacity: the hot path hashes without allocating.
+void encode_into(const Entry& entry, std::string& out) {
+  out.clear();
   out += "billing-entry-v1;";
   put(out, static_cast<std::int64_t>(entry.sequence));
   put(out, entry.id.str());
@@ -93,9 +95,21 @@ std::string canonical_encoding(const Entry& entry) {
   put(out, entry.effective_at.unix_micros());
   put(out, entry.recorded_at.unix_micros());
   put_optional(out, entry.pending_id ? std::optional<std::string_view>(entry.pending_id->str()) : std::nullopt);
-  put_optional(out, entry.expires_at ? std::optional<std::string_view>(std::to_string(entry.expires_at->unix_micros()))
-                                     : std::nullopt);
+  if (entry.expires_at) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, entry.expires_at->unix_micros()).ptr;
+    put_optional(out, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  } else {
+    put_optional(out, std::nullopt);
+  }
   put_optional(out, entry.reverses ? std::optional<std::string_view>(entry.reverses->str()) : std::nullopt);
+}
+
+}  // namespace
+
+std::string canonical_encoding(const Entry& entry) {
+  std::string out;
+  encode_into(entry, out);
   return out;
 }
 
@@ -113,7 +127,8 @@ Hash sha256(std::initializer_list<std::string_view> parts) {
 }
 
 Hash chain_hash(const Entry& entry) {
-  const std::string encoded = canonical_encoding(entry);
+  thread_local std::string encoded;
+  encode_into(entry, encoded);
   const std::string_view previous(reinterpret_cast<const char*>(entry.previous_hash.data()),
                                   entry.previous_hash.size());
   return sha256({previous, encoded});

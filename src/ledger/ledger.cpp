@@ -11,12 +11,12 @@ namespace billing {
 namespace {
 
 detail::Operation entry_operation(EntryKind kind, const EntryRequest& request) {
-  return {.kind = kind, .request = request};
+  return {.kind = kind, .borrowed = &request};
 }
 
 detail::Operation target_operation(EntryKind kind, const EntryId& target, std::optional<EntryId> id) {
   detail::Operation op{.kind = kind, .target = target};
-  op.request.id = std::move(id);
+  op.own.id = std::move(id);
   return op;
 }
 
@@ -166,7 +166,7 @@ std::size_t Ledger::void_expired_holds() {
 
 PostOutcome Ledger::reverse(const EntryId& entry_id, std::optional<EntryId> id, std::string description) {
   detail::Operation op = target_operation(EntryKind::reversal, entry_id, std::move(id));
-  op.request.description = std::move(description);
+  op.own.description = std::move(description);
   return std::move(run({op}, BatchMode::atomic).front());
 }
 

@@ -1,7 +1,6 @@
 #include "rules.hpp"
 
-#include <map>
-#include <set>
+#include <algorithm>
 
 #include "billing/error.hpp"
 
@@ -18,15 +17,21 @@ std::int64_t& total_for(Balances& totals, Side side, bool pending) {
   return pending ? totals.credits_pending : totals.credits_posted;
 }
 
-// Whether every currency's debits equal its credits (with overflow counted as unbalanced).
+// Whether every currency's debits equal its credits. Sums are 128-bit, so no total of up to 1,024 amounts
+// overflows. An entry has one or two currencies, so a linear pass over each is cheaper than a map.
 bool balanced(const std::vector<Posting>& postings) {
-  std::map<std::string_view, wide_int> net;
-  for (const Posting& posting : postings) {
-    const wide_int amount = posting.amount.minor();
-    net[posting.amount.currency().code()] += posting.side == Side::debit ? amount : -amount;
-  }
-  for (const auto& [currency, sum] : net) {
-    if (sum != 0) return false;
+  for (std::size_t first = 0; first < postings.size(); ++first) {
+    const Currency currency = postings[first].amount.currency();
+    bool seen_before = false;
+    for (std::size_t i = 0; i < first && !seen_before; ++i) seen_before = postings[i].amount.currency() == currency;
+    if (seen_before) continue;
+    wide_int net = 0;
+    for (std::size_t i = first; i < postings.size(); ++i) {
+      if (postings[i].amount.currency() != currency) continue;
+      const wide_int amount = postings[i].amount.minor();
+      net += postings[i].side == Side::debit ? amount : -amount;
+    }
+    if (net != 0) return false;
   }
   return true;
 }
@@ -41,9 +46,9 @@ bool same_request(const Entry& stored, const Operation& op) {
   switch (op.kind) {
     case EntryKind::posted:
     case EntryKind::pending:
-      return stored.postings == op.request.postings && stored.description == op.request.description &&
-             stored.metadata == op.request.metadata &&
-             (!op.request.effective_at || *op.request.effective_at == stored.effective_at);
+      return stored.postings == op.request().postings && stored.description == op.request().description &&
+             stored.metadata == op.request().metadata &&
+             (!op.request().effective_at || *op.request().effective_at == stored.effective_at);
     case EntryKind::post_pending:
       return stored.pending_id == op.target &&
              (!op.amount || (!stored.postings.empty() && stored.postings.front().amount == *op.amount));
@@ -91,7 +96,7 @@ void validate(const Operation& op, std::optional<std::size_t> index) {
   const auto field = [&](std::string_view name) {
     return index ? fmt::format("[{}].{}", *index, name) : std::string(name);
   };
-  const EntryRequest& request = op.request;
+  const EntryRequest& request = op.request();
   if (request.description.size() > k_max_description) {
     throw InvalidArgument(field("description"), fmt::format("is {} bytes, more than the {} allowed",
                                                             request.description.size(), k_max_description));
@@ -154,10 +159,15 @@ bool Planner::is_reversed(const EntryId& id) {
   return staged_reversals_.contains(id.str()) || work_->ledger().reversal_of(id).has_value();
 }
 
-Account* Planner::account(const AccountId& id) {
+Planner::Slot* Planner::slot(const AccountId& id) {
   auto it = accounts_.find(id.str());
-  if (it == accounts_.end()) it = accounts_.emplace(id.str(), work_->accounts().find(id)).first;
-  return it->second ? &*it->second : nullptr;
+  if (it == accounts_.end()) it = accounts_.emplace(id.str(), Slot{work_->accounts().find(id), false}).first;
+  return &it->second;
+}
+
+Account* Planner::account(const AccountId& id) {
+  Slot* found = slot(id);
+  return found->account ? &*found->account : nullptr;
 }
 
 std::optional<PostOutcome> Planner::resolve_target(const Operation& op, Entry& draft, std::optional<Entry>& hold) {
@@ -212,35 +222,42 @@ std::optional<PostOutcome> Planner::check_accounts(const Operation& op, const En
 }
 
 std::optional<PostOutcome> Planner::apply(Entry& draft, const std::optional<Entry>& hold) {
-  std::map<std::string, Balances> after;  // the totals this entry would leave, per account
-  std::vector<std::string> order;
+  pending_.clear();  // the totals this entry would leave, per account, in the order first posted to
   draft.balances_after.clear();
+  draft.balances_after.reserve(draft.postings.size());
   for (std::size_t i = 0; i < draft.postings.size(); ++i) {
     const Posting& posting = draft.postings[i];
-    auto [it, first] = after.try_emplace(posting.account.str(), account(posting.account)->balances);
-    if (first) order.push_back(it->first);
-    if (!apply_leg(it->second, draft.kind, posting, hold ? &hold->postings[i] : nullptr)) {
+    Slot* account_slot = slot(posting.account);
+    auto it = std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) { return p.slot == account_slot; });
+    if (it == pending_.end()) it = pending_.insert(pending_.end(), {account_slot, account_slot->account->balances});
+    if (!apply_leg(it->after, draft.kind, posting, hold ? &hold->postings[i] : nullptr)) {
       return rejected(PostResult::overflow, posting.account);
     }
-    draft.balances_after.push_back(it->second);
+    draft.balances_after.push_back(it->after);
   }
-  for (const std::string& id : order) {
-    Account& acct = *account(AccountId(id));
-    if (const auto broken = constraint_broken(acct, acct.balances, after.at(id))) return rejected(*broken, acct.id);
+  for (const Pending& p : pending_) {
+    const Account& acct = *p.slot->account;
+    if (const auto broken = constraint_broken(acct, acct.balances, p.after)) return rejected(*broken, acct.id);
   }
-  for (const std::string& id : order) account(AccountId(id))->balances = after.at(id);
+  for (const Pending& p : pending_) {
+    p.slot->account->balances = p.after;
+    if (!p.slot->touched) {
+      p.slot->touched = true;
+      touched_.push_back(p.slot);
+    }
+  }
   return std::nullopt;
 }
 
 PostOutcome Planner::plan(const Operation& op) {
-  Entry draft{.id = op.request.id ? *op.request.id : EntryId(ids_.next()), .kind = op.kind};
+  Entry draft{.id = op.request().id ? *op.request().id : EntryId(ids_.next()), .kind = op.kind};
   if (auto existing = find_entry(draft.id)) {
     const bool same = same_request(*existing, op);
     return {same ? PostResult::exists : PostResult::exists_with_different_fields, std::move(existing), std::nullopt};
   }
-  draft.postings = op.request.postings;
-  draft.description = op.request.description;
-  draft.metadata = op.request.metadata;
+  draft.postings = op.request().postings;
+  draft.description = op.request().description;
+  draft.metadata = op.request().metadata;
   if (!balanced(draft.postings)) return rejected(PostResult::unbalanced);
 
   std::optional<Entry> hold;
@@ -249,7 +266,7 @@ PostOutcome Planner::plan(const Operation& op) {
 
   const Timestamp now = clock_.now();
   draft.recorded_at = std::max(now, head_.recorded_at);  // never decreases along the chain
-  draft.effective_at = op.request.effective_at.value_or(draft.recorded_at);
+  draft.effective_at = op.request().effective_at.value_or(draft.recorded_at);
   if (op.timeout) draft.expires_at = draft.recorded_at + *op.timeout;
   if (auto refused = apply(draft, hold)) return *refused;
 
@@ -270,17 +287,11 @@ void Planner::stage(Entry entry) {
 }
 
 void Planner::write() {
-  std::set<std::string> touched;
-  for (Entry& entry : staged_) {
-    for (const Posting& posting : entry.postings) touched.insert(posting.account.str());
-    work_->ledger().append(std::move(entry));  // the outcomes hold their own copies
-  }
+  for (Entry& entry : staged_) work_->ledger().append(std::move(entry));  // the outcomes hold their own copies
   staged_.clear();
   staged_by_id_.clear();
-  for (const std::string& id : touched) {
-    const Account& acct = *accounts_.at(id);
-    work_->accounts().set_balances(acct.id, acct.balances);
-  }
+  for (Slot* touched : touched_) work_->accounts().set_balances(touched->account->id, touched->account->balances);
+  touched_.clear();
 }
 
 }  // namespace billing::detail

@@ -19,10 +19,16 @@ namespace billing::detail {
 /// One thing a batch asks the ledger to do.
 struct Operation {
   EntryKind kind = EntryKind::posted;
-  EntryRequest request{};                              ///< postings for posted and pending; id for all
+  /// posted and pending: the caller's request, borrowed (it outlives the batch), so a batch copies nothing.
+  const EntryRequest* borrowed = nullptr;
+  /// post_pending, void_pending and reversal: the id and description the ledger was given.
+  EntryRequest own{};
   std::optional<std::chrono::microseconds> timeout{};  ///< pending
   std::optional<EntryId> target{};                     ///< the hold (post/void) or the entry (reversal)
   std::optional<Money> amount{};                       ///< a partial post
+
+  /// Postings for posted and pending; the id for all.
+  [[nodiscard]] const EntryRequest& request() const noexcept { return borrowed != nullptr ? *borrowed : own; }
 };
 
 /// Throws InvalidArgument naming the field when `operation` is malformed, whatever the stored state.
@@ -58,11 +64,26 @@ class Planner {
   [[nodiscard]] std::optional<PostOutcome> apply(Entry& draft, const std::optional<Entry>& hold);
   void stage(Entry entry);
 
+  /// An account as this batch sees it: loaded once, its totals as staged so far.
+  struct Slot {
+    std::optional<Account> account;
+    bool touched = false;  ///< an accepted entry changed its totals: write() saves it
+  };
+  /// One account's totals while an entry is checked, before they are staged.
+  struct Pending {
+    Slot* slot;
+    Balances after;
+  };
+
   UnitOfWork& work_;
   const Clock& clock_;
   IdSource& ids_;
   ChainHead head_;
-  std::unordered_map<std::string, std::optional<Account>> accounts_;  // loaded once; totals as staged
+  [[nodiscard]] Slot* slot(const AccountId& id);
+
+  std::unordered_map<std::string, Slot> accounts_;  // loaded once; totals as staged
+  std::vector<Slot*> touched_;                      // in the order first touched
+  std::vector<Pending> pending_;                    // reused by apply()
   std::unordered_map<std::string, std::size_t> staged_by_id_;
   std::unordered_map<std::string, EntryKind> staged_resolutions_;  // hold id -> post or void
   std::unordered_set<std::string> staged_reversals_;

@@ -16,6 +16,7 @@ struct Walk {
   Hash previous{};
   std::unordered_map<std::string, Balances> totals;             // re-derived, per account
   std::unordered_map<std::string, std::vector<Posting>> holds;  // pending entries' postings, by id
+  std::unordered_map<std::string, Currency> currencies;         // every stored account's currency
 
   void fail(std::uint64_t sequence, std::string problem) {
     if (!report.ok) return;  // keep the first
@@ -60,6 +61,17 @@ struct Walk {
     }
     for (std::size_t i = 0; i < entry.postings.size(); ++i) {
       ++report.postings_checked;
+      const Posting& posting = entry.postings[i];
+      const auto currency = currencies.find(posting.account.str());
+      if (currency == currencies.end()) {
+        return fail(entry.sequence, fmt::format("posting {} names account '{}', which is not stored", i,
+                                                posting.account.str()));
+      }
+      if (currency->second != posting.amount.currency()) {
+        return fail(entry.sequence, fmt::format("posting {} on '{}' is in {}, the account in {}", i,
+                                                posting.account.str(), posting.amount.currency().code(),
+                                                currency->second.code()));
+      }
       Balances& account = totals[entry.postings[i].account.str()];
       if (!detail::apply_leg(account, entry.kind, entry.postings[i], hold ? &(*hold)[i] : nullptr)) {
         return fail(entry.sequence, fmt::format("posting {} overflows or over-releases its account", i));
@@ -78,6 +90,8 @@ struct Walk {
 VerifyReport Ledger::verify() {
   return context_.read([&](UnitOfWork& work) {
     Walk walk;
+    detail::for_each_account(work->accounts(),
+                             [&](const Account& account) { walk.currencies.emplace(account.id.str(), account.currency); });
     detail::for_each_entry(work->ledger(), std::nullopt, [&](const Entry& entry) { walk.check(entry); });
     walk.report.head_hash = walk.previous;
     detail::for_each_account(work->accounts(), [&](const Account& account) {
