@@ -768,3 +768,33 @@ TEST_CASE("processes that open a new file at the same moment all succeed and mig
   RawDb raw(path);
   CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version);
 }
+
+TEST_CASE("sequence_at bisects the journal: the last entry recorded at or before a time") {
+  TempDir dir;
+  auto store = open_sqlite(dir.file("bisect.db"), {.durability = Durability::normal});
+  constexpr std::uint64_t k_entries = 100;
+  const auto recorded = [](std::uint64_t sequence) {
+    return k_t0 + std::chrono::minutes(sequence / 3);  // three entries a minute, some at the same instant
+  };
+  {
+    UnitOfWork work(*store, Access::write);
+    REQUIRE(work->accounts().insert(make_account("a")));
+    REQUIRE(work->accounts().insert(make_account("b")));
+    for (std::uint64_t sequence = 1; sequence <= k_entries; ++sequence) {
+      work->ledger().append(make_entry(sequence, "e" + std::to_string(sequence), "a", "b", 125, recorded(sequence)));
+    }
+    work.commit();
+  }
+  UnitOfWork work(*store, Access::read);
+  for (int minute = -1; minute <= 40; ++minute) {
+    for (const auto offset : {std::chrono::microseconds(-1), std::chrono::microseconds(0)}) {
+      const Timestamp when = k_t0 + std::chrono::minutes(minute) + offset;
+      std::uint64_t expected = 0;
+      for (std::uint64_t sequence = 1; sequence <= k_entries; ++sequence) {
+        if (!(when < recorded(sequence))) expected = sequence;
+      }
+      CAPTURE(minute);
+      CHECK(work->ledger().sequence_at(when) == expected);
+    }
+  }
+}
