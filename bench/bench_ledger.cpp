@@ -14,6 +14,7 @@
 #include <billing/storage/memory.hpp>
 #include <billing/storage/sqlite.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -323,14 +325,11 @@ constexpr std::string_view k_sql_insert_entry =
     "INSERT INTO journal (sequence, id, kind, description, metadata, effective_at, recorded_at, pending_id, "
     "expires_at, reverses, previous_hash, hash, postings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
     "?13)";
+constexpr std::string_view k_sql_account_currency = "SELECT currency FROM accounts WHERE id = ?1";
 constexpr std::string_view k_sql_insert_posting =
-    "INSERT INTO recent_postings (sequence, leg, account_id, side, amount_minor, debits_posted, credits_posted, "
+    "INSERT INTO account_postings (account_id, sequence, leg, side, amount_minor, debits_posted, credits_posted, "
     "debits_pending, credits_pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-constexpr std::string_view k_sql_merge =
-    "INSERT INTO account_postings (sequence, leg, account_id, side, amount_minor, debits_posted, credits_posted, "
-    "debits_pending, credits_pending) SELECT sequence, leg, account_id, side, amount_minor, debits_posted, "
-    "credits_posted, debits_pending, credits_pending FROM recent_postings ORDER BY account_id, sequence, leg";
-constexpr std::string_view k_sql_clear_recent = "DELETE FROM recent_postings";
+constexpr std::string_view k_sql_set_merged_through = "UPDATE ledger_state SET merged_through = ?1";
 constexpr std::uint64_t k_merge_entries = 4096;  // as src/storage/sqlite/ledger.cpp
 constexpr std::string_view k_sql_set_balances =
     "UPDATE accounts SET debits_posted = ?2, credits_posted = ?3, debits_pending = ?4, credits_pending = ?5 "
@@ -355,8 +354,8 @@ class SameStatements {
         insert_entry_(db_.prepare(k_sql_insert_entry)),
         insert_posting_(db_.prepare(k_sql_insert_posting)),
         set_balances_(db_.prepare(k_sql_set_balances)),
-        merge_(db_.prepare(k_sql_merge)),
-        clear_recent_(db_.prepare(k_sql_clear_recent)),
+        account_currency_(db_.prepare(k_sql_account_currency)),
+        set_merged_through_(db_.prepare(k_sql_set_merged_through)),
         balances_(k_accounts),
         loaded_(k_accounts) {}
 
@@ -415,6 +414,10 @@ class SameStatements {
     balances_[account] = {sqlite3_column_int64(find_account_, 10), sqlite3_column_int64(find_account_, 11),
                           sqlite3_column_int64(find_account_, 12), sqlite3_column_int64(find_account_, 13)};
     release(find_account_);
+    // The adapter's append checks each account's currency once per unit of work.
+    bind_text(account_currency_, 1, account_names()[account]);
+    if (sqlite3_step(account_currency_) != SQLITE_ROW) fail(db_.handle(), "find an account's currency");
+    release(account_currency_);
     loaded_[account] = true;
   }
 
@@ -442,21 +445,30 @@ class SameStatements {
     sqlite3_bind_blob64(insert_entry_, 13, k_postings.data(), k_postings.size(), SQLITE_STATIC);
     db_.run(insert_entry_);
     release(insert_entry_);
-    sqlite3_bind_int64(insert_posting_, 1, seq);
     const std::array<int, 2> accounts{move.debit, move.credit};
-    for (int leg = 0; leg < 2; ++leg) {
-      sqlite3_bind_int64(insert_posting_, 2, leg);
-      bind_text(insert_posting_, 3, account_names()[accounts[leg]]);
-      sqlite3_bind_int64(insert_posting_, 4, leg);  // debit 0, credit 1
-      sqlite3_bind_int64(insert_posting_, 5, move.amount_minor);
-      bind_balances(insert_posting_, 6, after[leg]);
+    for (int leg = 0; leg < 2; ++leg) unmerged_.push_back({accounts[leg], seq, leg, move.amount_minor, after[leg]});
+    if (sequence % k_merge_entries == 0) merge(seq);
+  }
+
+  // As the adapter's merge, except that the postings come from memory rather than the journal's blobs.
+  void merge(std::int64_t head) {
+    std::sort(unmerged_.begin(), unmerged_.end(), [](const Unmerged& a, const Unmerged& b) {
+      return std::tie(a.account, a.sequence, a.leg) < std::tie(b.account, b.sequence, b.leg);
+    });
+    for (const Unmerged& row : unmerged_) {
+      bind_text(insert_posting_, 1, account_names()[row.account]);
+      sqlite3_bind_int64(insert_posting_, 2, row.sequence);
+      sqlite3_bind_int64(insert_posting_, 3, row.leg);
+      sqlite3_bind_int64(insert_posting_, 4, row.leg);  // debit 0, credit 1
+      sqlite3_bind_int64(insert_posting_, 5, row.amount_minor);
+      bind_balances(insert_posting_, 6, row.after);
       db_.run(insert_posting_);
     }
     release(insert_posting_);
-    if (sequence % k_merge_entries == 0) {  // the adapter merges when the recent postings span this many entries
-      db_.run(merge_);
-      db_.run(clear_recent_);
-    }
+    unmerged_.clear();
+    sqlite3_bind_int64(set_merged_through_, 1, head);
+    db_.run(set_merged_through_);
+    release(set_merged_through_);
   }
 
   void save(int account) {
@@ -483,8 +495,16 @@ class SameStatements {
   sqlite3_stmt* insert_entry_;
   sqlite3_stmt* insert_posting_;
   sqlite3_stmt* set_balances_;
-  sqlite3_stmt* merge_;
-  sqlite3_stmt* clear_recent_;
+  sqlite3_stmt* account_currency_;
+  sqlite3_stmt* set_merged_through_;
+  struct Unmerged {
+    int account;
+    std::int64_t sequence;
+    int leg;
+    std::int64_t amount_minor;
+    Balances after;
+  };
+  std::vector<Unmerged> unmerged_;
   std::vector<Balances> balances_;
   std::vector<bool> loaded_;  // this batch; accounts are read once per transaction, as the Planner does
   std::vector<std::array<Balances, 2>> after_;

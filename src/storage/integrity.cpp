@@ -25,6 +25,14 @@ void check_appendable(const Entry& entry, std::uint64_t head_sequence) {
   }
 }
 
+void check_posting_currency(const Posting& posting, std::string_view account_currency) {
+  if (posting.amount.currency().code() != account_currency) {
+    throw InvariantViolation(
+        "currency", fmt::format("a posting in {} on account '{}', which is in {}", posting.amount.currency().code(),
+                                posting.account.str(), account_currency));
+  }
+}
+
 void duplicate_entry(const EntryId& id) {
   throw InvariantViolation("entry_id", fmt::format("entry '{}' already exists", id.str()));
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "billing/account.hpp"
 #include "billing/entry.hpp"
@@ -17,6 +18,9 @@ void check_account(const Account& account);
 /// For an entry about to be appended after the entry `head_sequence`: it follows the head, and it has one
 /// balances_after per posting.
 void check_appendable(const Entry& entry, std::uint64_t head_sequence);
+
+/// For a posting about to be stored on an account in `account_currency`: the posting is in it too.
+void check_posting_currency(const Posting& posting, std::string_view account_currency);
 
 /// The entry id is taken.
 [[noreturn]] void duplicate_entry(const EntryId& id);

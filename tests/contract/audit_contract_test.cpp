@@ -108,31 +108,3 @@ CONTRACT_TEST("the ledger-cli export holds posted movements, and holds as commen
   const std::string only_cash = f.ledger().export_journal(ExportFormat::ledger, cash);
   CHECK(only_cash.find("First sale") != std::string::npos);
 }
-
-// The ledger never posts across currencies, and no adapter stores a posting's currency apart from its
-// account's any more (SQLite keeps it in the entry's blob), so verify() is where a slip would show.
-CONTRACT_TEST("verify finds a posting in another currency than its account, with its sequence") {
-  auto f = fixture<Adapter>();
-  const AccountId a = f.open("a");
-  const AccountId b = f.open("b", "USD", Side::credit);
-  REQUIRE(f.ledger().transfer({.debit = a, .credit = b, .amount = usd("1.00")}).result == PostResult::ok);
-  {
-    UnitOfWork work(*f.store, Access::write);
-    const ChainHead head = work->ledger().head();
-    const Money euros = Money(Decimal::parse("1.00"), Currency("EUR"));
-    Entry entry{.id = EntryId("slip"), .sequence = head.sequence + 1};
-    entry.postings = {{a, Side::debit, euros}, {b, Side::credit, euros}};
-    entry.recorded_at = entry.effective_at = head.recorded_at;
-    entry.previous_hash = head.hash;
-    entry.balances_after = {{200, 0, 0, 0}, {0, 200, 0, 0}};
-    entry.hash = detail::chain_hash(entry);
-    work->ledger().append(std::move(entry));
-    work->accounts().set_balances(a, {200, 0, 0, 0});
-    work->accounts().set_balances(b, {0, 200, 0, 0});
-    work.commit();
-  }
-  const VerifyReport report = f.ledger().verify();
-  CHECK_FALSE(report.ok);
-  CHECK(report.first_bad_sequence == 2);
-  CHECK(report.problem.find("is in EUR, the account in USD") != std::string::npos);
-}

@@ -205,6 +205,10 @@ CONTRACT_TEST("every adapter refuses the same malformed rows, naming the field")
   short_balances.balances_after.pop_back();
   CHECK(field_of([&] { work->ledger().append(short_balances); }) == "balances_after");
 
+  Entry euros = make_entry(1, "e1", "a", "b", t0);
+  for (Posting& posting : euros.postings) posting.amount = Money(Decimal::parse("1.25"), Currency("EUR"));
+  CHECK(field_of([&] { work->ledger().append(euros); }) == "currency");  // the accounts are in USD
+
   work->ledger().append(make_entry(1, "e1", "a", "b", t0));
   CHECK(field_of([&] { work->ledger().append(make_entry(2, "e1", "a", "b", t0)); }) == "entry_id");
   CHECK(work->ledger().head().sequence == 1);

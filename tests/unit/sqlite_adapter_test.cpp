@@ -284,7 +284,8 @@ TEST_CASE("a path that cannot be opened is a StorageError") {
 TEST_CASE("hand-written statements cannot change or remove ledger rows, with recursive_triggers off or on") {
   TempDir dir;
   const std::string path = dir.file("tamper.db");
-  // One more entry than a merge takes: entries 1-4096 are in account_postings, 4097 in recent_postings.
+  // One more entry than a merge takes: the postings of entries 1-4096 are in account_postings, and
+  // entry 4097 is the journal's unmerged tail.
   auto store = seeded_store(path, 4097);
   const std::string entry_columns =
       "INSERT %s INTO journal (sequence, id, kind, description, metadata, effective_at, recorded_at, "
@@ -316,8 +317,8 @@ TEST_CASE("hand-written statements cannot change or remove ledger rows, with rec
       "DELETE FROM journal",
       // account_postings (merged postings, by account)
       posting_insert("OR REPLACE", "('a', 1, 0, 0, 999, 0, 0, 0, 0)"),
-      posting_insert("OR REPLACE", "('b', 4097, 1, 1, 999, 0, 0, 0, 0)"),  // a recent posting, forged
-      posting_insert("", "('b', 4097, 1, 1, 999, 0, 0, 0, 0)"),
+      posting_insert("", "('b', 4000, 3, 1, 999, 0, 0, 0, 0)"),  // a leg added to a merged entry
+      posting_insert("", "('b', 4098, 0, 1, 999, 0, 0, 0, 0)"),  // an entry that does not exist
       "REPLACE INTO account_postings VALUES ('a', 2, 0, 0, 999, 0, 0, 0, 0)",
       posting_insert("",
                      "('a', 1, 0, 0, 1, 0, 0, 0, 0) ON CONFLICT(account_id, sequence, leg) DO UPDATE SET "
@@ -325,14 +326,13 @@ TEST_CASE("hand-written statements cannot change or remove ledger rows, with rec
       posting_insert("", "('a', 1, 2, 0, 1, 0, 0, 0, 0)"),  // a leg added to an old entry
       "UPDATE account_postings SET amount_minor = 1 WHERE sequence = 1",
       "DELETE FROM account_postings WHERE sequence = 1 AND leg = 1",
-      // recent_postings (postings not merged yet, in sequence order)
-      "INSERT OR REPLACE INTO recent_postings VALUES (4097, 0, 'a', 0, 999, 0, 0, 0, 0)",
-      "INSERT OR REPLACE INTO recent_postings VALUES (1, 0, 'a', 0, 999, 0, 0, 0, 0)",  // an old entry
-      "INSERT INTO recent_postings VALUES (4097, 0, 'a', 0, 1, 0, 0, 0, 0) ON CONFLICT(sequence, leg) DO UPDATE "
-      "SET amount_minor = 1",
-      "INSERT INTO recent_postings VALUES (4000, 2, 'a', 0, 1, 0, 0, 0, 0)",  // a leg added to an old entry
-      "UPDATE recent_postings SET amount_minor = 1",
-      "DELETE FROM recent_postings",  // not merged yet
+      // ledger_state (how far postings are merged) only moves forward, up to the head
+      "UPDATE ledger_state SET merged_through = 0",
+      "UPDATE ledger_state SET merged_through = 5000",
+      "UPDATE ledger_state SET id = 2",
+      "DELETE FROM ledger_state",
+      "INSERT OR REPLACE INTO ledger_state VALUES (1, 4097)",
+      "INSERT INTO ledger_state VALUES (2, 0)",
       // accounts keep their identity and are never removed or replaced
       "UPDATE accounts SET currency = 'EUR' WHERE id = 'a'",
       "UPDATE accounts SET normal_side = 1 WHERE id = 'a'",
@@ -364,8 +364,8 @@ TEST_CASE("hand-written statements cannot change or remove ledger rows, with rec
   // The probes are well-formed: the same shapes, used as the ledger uses them, go in.
   RawDb raw(path);
   CHECK(raw.exec(entry_insert("", "(4098, 'e4098', 0, " + forged)) == SQLITE_OK);
-  CHECK(raw.exec("INSERT INTO recent_postings VALUES (4098, 0, 'a', 0, 5, 0, 0, 0, 0)") == SQLITE_OK);
-  CHECK(raw.exec("INSERT INTO recent_postings VALUES (4098, 1, 'b', 1, 5, 0, 0, 0, 0)") == SQLITE_OK);
+  CHECK(raw.exec(posting_insert("", "('a', 4098, 0, 0, 5, 0, 0, 0, 0)")) == SQLITE_OK);  // as a merge does
+  CHECK(raw.exec("UPDATE ledger_state SET merged_through = 4098") == SQLITE_OK);
   CHECK(raw.exec("UPDATE accounts SET status = 2, debits_posted = 7 WHERE id = 'a'") == SQLITE_OK);
 
   UnitOfWork work(*store, Access::read);
@@ -630,20 +630,22 @@ TEST_CASE("append refuses a wrong sequence or a used id, and the unit of work st
   CHECK(work->ledger().head().sequence == 2);
 }
 
-TEST_CASE("an append that fails halfway poisons the unit of work, which then rolls back") {
+TEST_CASE("an append naming a missing account or another currency writes nothing; the unit of work goes on") {
   TempDir dir;
-  auto store = seeded_store(dir.file("halfway.db"), 1);
+  auto store = seeded_store(dir.file("refused.db"), 1);
   {
     UnitOfWork work(*store, Access::write);
     REQUIRE(work->accounts().insert(make_account("c")));
-    // The entry row goes in; the second posting names an account that does not exist.
+    REQUIRE(work->accounts().insert(make_account("euro", "EUR")));
     CHECK_THROWS_AS(work->ledger().append(make_entry(2, "e2", "a", "ghost")), InvariantViolation);
-    CHECK_THROWS_AS(work.commit(), Misuse);
+    CHECK_THROWS_AS(work->ledger().append(make_entry(2, "e2", "a", "euro")), InvariantViolation);
+    CHECK_FALSE(work->ledger().find(EntryId("e2")).has_value());
+    work->ledger().append(make_entry(2, "e2", "a", "c"));
+    work.commit();
   }
   UnitOfWork work(*store, Access::read);
-  CHECK(work->ledger().head().sequence == 1);
-  CHECK_FALSE(work->ledger().find(EntryId("e2")).has_value());
-  CHECK_FALSE(work->accounts().find(AccountId("c")).has_value());
+  CHECK(work->ledger().head().sequence == 2);
+  CHECK(work->accounts().find(AccountId("c")).has_value());
 }
 
 TEST_CASE("a writer that cannot get the lock within the busy timeout gets a StorageError; readers go on") {

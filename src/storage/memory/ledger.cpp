@@ -10,7 +10,9 @@ void Ledger::check(const Entry& entry) const {
   integrity::check_appendable(entry, tables_.entries.size());
   if (tables_.sequence_by_id.contains(entry.id.str())) integrity::duplicate_entry(entry.id);
   for (const Posting& posting : entry.postings) {
-    if (!accounts_.contains(posting.account.str())) integrity::missing_account(posting.account);
+    const auto account = accounts_.find(posting.account.str());
+    if (account == accounts_.end()) integrity::missing_account(posting.account);
+    integrity::check_posting_currency(posting, account->second.currency.code());
   }
 }
 

@@ -7,9 +7,10 @@ namespace billing::detail::sqlite {
 namespace {
 
 // The columns of an account row, in the order every statement here names them.
-#define BILLING_ACCOUNT_COLUMNS(X)                                                                                  \
-  X(id)                                                                                                             \
-  X(currency) X(currency_places) X(name) X(normal_side) X(status) X(flags) X(limit_minor) X(metadata) X(created_at) \
+#define BILLING_ACCOUNT_COLUMNS(X)                                                                      \
+  X(id)                                                                                                 \
+  X(currency)                                                                                           \
+  X(currency_places) X(name) X(normal_side) X(status) X(flags) X(limit_minor) X(metadata) X(created_at) \
       X(debits_posted) X(credits_posted) X(debits_pending) X(credits_pending)
 enum class Column : int { BILLING_ACCOUNT_COLUMNS(BILLING_SQL_ENUM) };
 

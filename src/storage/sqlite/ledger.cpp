@@ -1,5 +1,8 @@
 #include "ledger.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 #include "../integrity.hpp"
 #include "postings_blob.hpp"
 #include "rows.hpp"
@@ -8,11 +11,12 @@ namespace billing::detail::sqlite {
 namespace {
 
 // The columns of a journal row, in the order every statement here names them.
-#define BILLING_JOURNAL_COLUMNS(X)                                                                          \
-  X(sequence)                                                                                               \
-  X(id)                                                                                                     \
-  X(kind) X(description) X(metadata) X(effective_at) X(recorded_at) X(pending_id) X(expires_at) X(reverses) \
-      X(previous_hash) X(hash) X(postings)
+#define BILLING_JOURNAL_COLUMNS(X)                                                                                   \
+  X(sequence)                                                                                                        \
+  X(id)                                                                                                              \
+  X(kind)                                                                                                            \
+  X(description) X(metadata) X(effective_at) X(recorded_at) X(pending_id) X(expires_at) X(reverses) X(previous_hash) \
+      X(hash) X(postings)
 #define BILLING_SQL_JOURNAL_NAME(name) ", j." #name
 enum class Column : int { BILLING_JOURNAL_COLUMNS(BILLING_SQL_ENUM) };
 constexpr std::string_view k_columns = column_list(BILLING_JOURNAL_COLUMNS(BILLING_SQL_NAME));
@@ -20,10 +24,10 @@ constexpr std::string_view k_qualified_columns = column_list(BILLING_JOURNAL_COL
 #undef BILLING_SQL_JOURNAL_NAME
 #undef BILLING_JOURNAL_COLUMNS
 
-// The columns of a recent_postings row (account_postings has the same, keyed by account first).
+// The columns of an account_postings row.
 #define BILLING_ACCOUNT_POSTING_COLUMNS(X) \
-  X(sequence)                              \
-  X(leg) X(account_id) X(side) X(amount_minor) X(debits_posted) X(credits_posted) X(debits_pending) X(credits_pending)
+  X(account_id)                            \
+  X(sequence) X(leg) X(side) X(amount_minor) X(debits_posted) X(credits_posted) X(debits_pending) X(credits_pending)
 enum class PostingColumn : int { BILLING_ACCOUNT_POSTING_COLUMNS(BILLING_SQL_ENUM) };
 constexpr std::string_view k_posting_columns = column_list(BILLING_ACCOUNT_POSTING_COLUMNS(BILLING_SQL_NAME));
 #undef BILLING_ACCOUNT_POSTING_COLUMNS
@@ -35,41 +39,37 @@ int param(PostingColumn column) noexcept { return col(column) + 1; }
 const std::string k_insert_entry =
     fmt::format("INSERT INTO journal ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", k_columns);
 const std::string k_insert_posting =
-    fmt::format("INSERT INTO recent_postings ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", k_posting_columns);
-// After this many entries, recent postings move to the account-major index in one statement (see
-// migrations/v3_journal.inc): often enough that a reader's scan of recent_postings stays short, rarely
-// enough that each account's last index page is written once per merge rather than once per posting.
+    fmt::format("INSERT INTO account_postings ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", k_posting_columns);
+constexpr std::string_view k_account_currency = "SELECT currency FROM accounts WHERE id = ?1";
+// Every this many entries, the postings of the entries not merged yet go into account_postings, in key
+// order (see migrations/v3_journal.inc): often enough that a reader's walk of the journal's tail stays
+// short, rarely enough that each account's last index page is written once per merge rather than once
+// per posting.
 constexpr std::uint64_t k_merge_entries = 4096;
-constexpr std::string_view k_first_recent = "SELECT min(sequence) FROM recent_postings";
-const std::string k_merge =
-    fmt::format("INSERT INTO account_postings ({0}) SELECT {0} FROM recent_postings ORDER BY account_id, sequence, leg",
-                k_posting_columns);
-constexpr std::string_view k_clear_recent = "DELETE FROM recent_postings";
+constexpr std::string_view k_merged_through = "SELECT merged_through FROM ledger_state";
+constexpr std::string_view k_set_merged_through = "UPDATE ledger_state SET merged_through = ?1";
+// The journal's tail: the entries whose postings are not in account_postings yet, newest or oldest first.
+constexpr std::string_view k_tail_postings =
+    "SELECT sequence, postings FROM journal WHERE sequence > ?1 AND sequence <= ?2 ORDER BY sequence DESC";
+const std::string k_tail_entries =
+    fmt::format("SELECT {} FROM journal WHERE sequence > ?1 ORDER BY sequence", k_columns);
 constexpr std::string_view k_entry_exists = "SELECT 1 FROM journal WHERE id = ?1";
 
 const std::string k_find_entry = fmt::format("SELECT {} FROM journal WHERE id = ?1", k_columns);
 const std::string k_scan_entries =
     fmt::format("SELECT {} FROM journal WHERE sequence > ?1 ORDER BY sequence LIMIT ?2", k_columns);
-// An account's entries, from either place its postings are in; every merged posting is older than every
-// recent one, so the merged page comes first. DISTINCT folds two legs of one entry.
-constexpr std::string_view k_account_sequences =
-    "SELECT DISTINCT a.sequence FROM {0} AS a JOIN journal AS r ON r.sequence = a.sequence WHERE a.account_id = ?1 "
-    "AND a.sequence > ?2 AND (?3 IS NULL OR r.recorded_at >= ?3) AND (?4 IS NULL OR r.recorded_at < ?4) "
-    "ORDER BY a.sequence LIMIT ?5";
-const std::string k_merged_entries_for_account =
-    fmt::format("SELECT {} FROM journal AS j WHERE j.sequence IN ({}) ORDER BY j.sequence", k_qualified_columns,
-                fmt::format(fmt::runtime(k_account_sequences), "account_postings"));
-const std::string k_recent_entries_for_account =
-    fmt::format("SELECT {} FROM journal AS j WHERE j.sequence IN ({}) ORDER BY j.sequence", k_qualified_columns,
-                fmt::format(fmt::runtime(k_account_sequences), "recent_postings"));
+// An account's merged entries; every merged entry is older than the journal's tail. DISTINCT folds two
+// legs of one entry.
+const std::string k_merged_entries_for_account = fmt::format(
+    "SELECT {} FROM journal AS j WHERE j.sequence IN (SELECT DISTINCT a.sequence FROM account_postings AS a "
+    "JOIN journal AS r ON r.sequence = a.sequence WHERE a.account_id = ?1 AND a.sequence > ?2 "
+    "AND (?3 IS NULL OR r.recorded_at >= ?3) AND (?4 IS NULL OR r.recorded_at < ?4) ORDER BY a.sequence LIMIT ?5) "
+    "ORDER BY j.sequence",
+    k_qualified_columns);
 
 constexpr std::string_view k_head = "SELECT sequence, hash, recorded_at FROM journal ORDER BY sequence DESC LIMIT 1";
 constexpr std::string_view k_resolution_of = "SELECT id FROM journal WHERE pending_id = ?1";
 constexpr std::string_view k_reversal_of = "SELECT id FROM journal WHERE reverses = ?1";
-// Recent postings first: when the account has one at or before the point, it is the newest.
-constexpr std::string_view k_recent_balances_at =
-    "SELECT debits_posted, credits_posted, debits_pending, credits_pending FROM recent_postings "
-    "WHERE sequence <= ?2 AND account_id = ?1 ORDER BY sequence DESC, leg DESC LIMIT 1";
 constexpr std::string_view k_merged_balances_at =
     "SELECT debits_posted, credits_posted, debits_pending, credits_pending FROM account_postings "
     "WHERE account_id = ?1 AND sequence <= ?2 ORDER BY sequence DESC, leg DESC LIMIT 1";
@@ -107,6 +107,18 @@ Entry read_entry(const Statement& row, CurrencyLookup& currencies) {
   return entry;
 }
 
+// Whether a blob has a leg on `account`; the totals after its last such leg into `after`.
+bool last_leg_on(std::span<const std::uint8_t> blob, std::string_view account, Balances& after) {
+  PostingsReader legs(blob);
+  bool found = false;
+  for (BlobLeg leg; legs.next(leg);) {
+    if (leg.account != account) continue;
+    after = leg.after;
+    found = true;
+  }
+  return found;
+}
+
 // Steps a load to the end, one entry per row.
 std::vector<Entry> read_entries(Statement& rows, std::string_view operation) {
   std::vector<Entry> out;
@@ -117,14 +129,16 @@ std::vector<Entry> read_entries(Statement& rows, std::string_view operation) {
 
 }  // namespace
 
-const ChainHead& Ledger::cached_head() {
-  if (!first_recent_read_) {
-    StatementLease query = session_.read().statement(k_first_recent);
-    if (query->step("find the first recent posting") && !query->is_null(0)) {
-      first_recent_ = static_cast<std::uint64_t>(query->int64(0));
-    }
-    first_recent_read_ = true;
+std::uint64_t Ledger::merged_through() {
+  if (!merged_through_) {
+    StatementLease query = session_.read().statement(k_merged_through);
+    if (!query->step("read how far postings are merged")) throw_corrupt("ledger_state", "it has no row");
+    merged_through_ = static_cast<std::uint64_t>(query->int64(0));
   }
+  return *merged_through_;
+}
+
+const ChainHead& Ledger::cached_head() {
   if (!head_) {
     StatementLease query = session_.read().statement(k_head);
     head_ = query->step("read the chain head")
@@ -138,22 +152,75 @@ const ChainHead& Ledger::cached_head() {
 void Ledger::append(Entry entry) {
   Connection& connection = session_.write();
   integrity::check_appendable(entry, cached_head().sequence);
+  check_accounts(connection, entry);
   insert_entry_row(connection, entry);
+  head_ = ChainHead{entry.sequence, entry.hash, entry.recorded_at};
+  if (entry.sequence - merged_through() < k_merge_entries) return;
   try {
-    insert_posting_rows(connection, entry);
-    if (!first_recent_) first_recent_ = entry.sequence;
-    if (entry.sequence - *first_recent_ + 1 >= k_merge_entries) merge_recent(connection);
+    merge(connection);
   } catch (...) {
-    session_.mark_broken();  // the entry row is in; without its postings it must never commit
+    session_.mark_broken();  // the merge stopped halfway; its rows must never commit
     throw;
   }
-  head_ = ChainHead{entry.sequence, entry.hash, entry.recorded_at};
 }
 
-void Ledger::merge_recent(Connection& connection) {
-  connection.run(k_merge, "merge recent postings into the account index");
-  connection.run(k_clear_recent, "clear merged recent postings");
-  first_recent_ = std::nullopt;
+void Ledger::check_accounts(Connection& connection, const Entry& entry) {
+  for (const Posting& posting : entry.postings) {
+    const auto known = currencies_.find(posting.account.str());
+    std::string currency;
+    if (known != currencies_.end()) {
+      currency = known->second;
+    } else {
+      StatementLease query = connection.statement(k_account_currency);
+      query->bind(1, posting.account.str());
+      if (!query->step("find a posting's account")) integrity::missing_account(posting.account);
+      currency = query->text(0);
+      currencies_.emplace(posting.account.str(), currency);  // accounts never change currency or leave
+    }
+    integrity::check_posting_currency(posting, currency);
+  }
+}
+
+void Ledger::merge(Connection& connection) {
+  struct Row {
+    std::string account;
+    std::int64_t sequence;
+    std::int64_t leg;
+    BlobLeg fields;
+  };
+  std::vector<Row> rows;
+  {
+    StatementLease tail = connection.statement(k_tail_postings);
+    tail->bind(1, clamp_to_int64(merged_through()));
+    tail->bind(2, clamp_to_int64(cached_head().sequence));
+    while (tail->step("read the postings to merge")) {
+      PostingsReader legs(tail->blob(1));
+      std::int64_t leg_index = 0;
+      for (BlobLeg leg; legs.next(leg); ++leg_index) {
+        rows.push_back({std::string(leg.account), tail->int64(0), leg_index, leg});
+        rows.back().fields.account = {};
+        rows.back().fields.currency = {};  // both view the row just stepped past
+      }
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.account, a.sequence, a.leg) < std::tie(b.account, b.sequence, b.leg);
+  });
+  StatementLease insert = connection.statement(k_insert_posting);
+  for (const Row& row : rows) {
+    insert->bind(param(PostingColumn::account_id), row.account);
+    insert->bind(param(PostingColumn::sequence), row.sequence);
+    insert->bind(param(PostingColumn::leg), row.leg);
+    insert->bind(param(PostingColumn::side), static_cast<std::int64_t>(row.fields.side));
+    insert->bind(param(PostingColumn::amount_minor), row.fields.amount_minor);
+    bind_balances(*insert, param(PostingColumn::debits_posted), row.fields.after);
+    insert->run("merge postings into the account index");
+    insert->rewind();
+  }
+  StatementLease advance = connection.statement(k_set_merged_through);
+  advance->bind(1, clamp_to_int64(cached_head().sequence));
+  advance->run("record how far postings are merged");
+  merged_through_ = cached_head().sequence;
 }
 
 void Ledger::insert_entry_row(Connection& connection, const Entry& entry) {
@@ -181,21 +248,6 @@ void Ledger::insert_entry_row(Connection& connection, const Entry& entry) {
     // Name the usual cause the way the domain does; anything else keeps the database's own words.
     if (entry_id_where(k_entry_exists, entry.id)) integrity::duplicate_entry(entry.id);
     throw;
-  }
-}
-
-void Ledger::insert_posting_rows(Connection& connection, const Entry& entry) {
-  StatementLease statement = connection.statement(k_insert_posting);
-  statement->bind(param(PostingColumn::sequence), clamp_to_int64(entry.sequence));
-  for (std::size_t leg = 0; leg < entry.postings.size(); ++leg) {
-    const Posting& posting = entry.postings[leg];
-    statement->bind(param(PostingColumn::account_id), posting.account.str());
-    statement->bind(param(PostingColumn::leg), static_cast<std::int64_t>(leg));
-    statement->bind(param(PostingColumn::side), static_cast<std::int64_t>(posting.side));
-    statement->bind(param(PostingColumn::amount_minor), posting.amount.minor());
-    bind_balances(*statement, param(PostingColumn::debits_posted), entry.balances_after[leg]);
-    statement->run("append a posting");
-    statement->rewind();  // keeps the sequence; the rest is bound again for the next leg
   }
 }
 
@@ -231,30 +283,46 @@ std::vector<Entry> Ledger::scan(std::uint64_t after_sequence, std::size_t limit)
 
 std::vector<Entry> Ledger::for_account(const AccountId& account, std::uint64_t after_sequence,
                                        std::optional<Timestamp> from, std::optional<Timestamp> to, std::size_t limit) {
-  const auto page = [&](const std::string& sql, std::size_t wanted) {
-    StatementLease query = session_.read().statement(sql);
+  std::vector<Entry> out;
+  const std::uint64_t merged = merged_through();
+  if (after_sequence < merged) {
+    StatementLease query = session_.read().statement(k_merged_entries_for_account);
     query->bind(1, account.str());
     query->bind(2, clamp_to_int64(after_sequence));
     if (from) query->bind(3, from->unix_micros());
     if (to) query->bind(4, to->unix_micros());
-    query->bind(5, clamp_to_int64(wanted));
-    return read_entries(*query, "list an account's entries");
-  };
-  std::vector<Entry> out = page(k_merged_entries_for_account, limit);
-  if (out.size() < limit) {
-    std::vector<Entry> recent = page(k_recent_entries_for_account, limit - out.size());
-    out.insert(out.end(), std::make_move_iterator(recent.begin()), std::make_move_iterator(recent.end()));
+    query->bind(5, clamp_to_int64(limit));
+    out = read_entries(*query, "list an account's entries");
+  }
+  if (out.size() >= limit) return out;
+  StatementLease tail = session_.read().statement(k_tail_entries);
+  tail->bind(1, clamp_to_int64(std::max(after_sequence, merged)));
+  CurrencyLookup currencies;
+  Balances ignored{};
+  while (out.size() < limit && tail->step("list an account's recent entries")) {
+    if (!last_leg_on(tail->blob(col(Column::postings)), account.str(), ignored)) continue;
+    const Timestamp recorded = load_time(tail->int64(col(Column::recorded_at)));
+    if ((from && recorded < *from) || (to && !(recorded < *to))) continue;
+    out.push_back(read_entry(*tail, currencies));
   }
   return out;
 }
 
 Balances Ledger::balances_at(const AccountId& account, std::uint64_t sequence) {
-  for (const std::string_view sql : {k_recent_balances_at, k_merged_balances_at}) {
-    StatementLease query = session_.read().statement(sql);
-    query->bind(1, account.str());
-    query->bind(2, clamp_to_int64(sequence));
-    if (query->step("read balances as of a sequence")) return read_balances(*query, 0);
+  const std::uint64_t merged = merged_through();
+  if (sequence > merged) {
+    StatementLease tail = session_.read().statement(k_tail_postings);
+    tail->bind(1, clamp_to_int64(merged));
+    tail->bind(2, clamp_to_int64(sequence));
+    Balances after{};
+    while (tail->step("read balances as of a sequence")) {
+      if (last_leg_on(tail->blob(1), account.str(), after)) return after;
+    }
   }
+  StatementLease query = session_.read().statement(k_merged_balances_at);
+  query->bind(1, account.str());
+  query->bind(2, clamp_to_int64(std::min(sequence, merged)));
+  if (query->step("read balances as of a sequence")) return read_balances(*query, 0);
   return {};
 }
 

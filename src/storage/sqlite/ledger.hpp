@@ -1,10 +1,11 @@
-// The SQLite ledger rows (tables `journal`, `recent_postings` and `account_postings`, see migrations/v3_journal.inc)
+// The SQLite ledger rows (tables `journal`, `account_postings` and `ledger_state`, see migrations/v3_journal.inc)
 // and the repository over them. Internal to the adapter.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "billing/storage/ledger_repository.hpp"
 #include "session.hpp"
@@ -31,17 +32,20 @@ class Ledger final : public LedgerRepository {
   /// The chain head as this transaction sees it, read once: neither a snapshot nor a held write lock
   /// lets it change underneath, so append() checks the sequence without a query.
   const ChainHead& cached_head();
+  /// The last entry whose postings are in account_postings, read once.
+  std::uint64_t merged_through();
+  /// Throws InvariantViolation unless every posting's account is stored, in the posting's currency.
+  void check_accounts(Connection& connection, const Entry& entry);
   void insert_entry_row(Connection& connection, const Entry& entry);
-  void insert_posting_rows(Connection& connection, const Entry& entry);
   std::optional<EntryId> entry_id_where(std::string_view sql, const EntryId& id);
-  /// Moves every recent posting into the account-major index (see migrations/v3_journal.inc).
-  void merge_recent(Connection& connection);
+  /// Indexes the postings of every entry above merged_through (see migrations/v3_journal.inc).
+  void merge(Connection& connection);
 
   Session& session_;
   std::optional<ChainHead> head_;
-  std::string postings_;                       // the blob being written, kept for its capacity
-  std::optional<std::uint64_t> first_recent_;  // the oldest entry whose postings are in recent_postings
-  bool first_recent_read_ = false;
+  std::string postings_;  // the blob being written, kept for its capacity
+  std::optional<std::uint64_t> merged_through_;
+  std::unordered_map<std::string, std::string> currencies_;  // accounts this transaction saw, by id
 };
 
 }  // namespace billing::detail::sqlite

@@ -1,46 +1,10 @@
 #include "postings_blob.hpp"
 
-#include <cstring>
-
 namespace billing::detail::sqlite {
 namespace {
 
 constexpr std::uint8_t k_format = 1;
 constexpr std::size_t k_max_text = 255;
-
-class Reader {
- public:
-  explicit Reader(std::span<const std::uint8_t> bytes) noexcept : bytes_(bytes) {}
-
-  [[nodiscard]] std::uint8_t u8() { return take(1)[0]; }
-  [[nodiscard]] std::uint16_t u16() {
-    const auto b = take(2);
-    return static_cast<std::uint16_t>(b[0] | (b[1] << 8));
-  }
-  [[nodiscard]] std::int64_t i64() {
-    const auto b = take(8);
-    std::uint64_t value = 0;
-    for (int i = 7; i >= 0; --i) value = (value << 8) | b[static_cast<std::size_t>(i)];
-    return static_cast<std::int64_t>(value);
-  }
-  [[nodiscard]] std::string_view text() {
-    const std::size_t size = u8();
-    const auto b = take(size);
-    return {reinterpret_cast<const char*>(b.data()), b.size()};
-  }
-  [[nodiscard]] bool done() const noexcept { return at_ == bytes_.size(); }
-
- private:
-  std::span<const std::uint8_t> take(std::size_t size) {
-    if (bytes_.size() - at_ < size) throw_corrupt("postings blob", "it ends in the middle of a leg");
-    const auto out = bytes_.subspan(at_, size);
-    at_ += size;
-    return out;
-  }
-
-  std::span<const std::uint8_t> bytes_;
-  std::size_t at_ = 0;
-};
 
 }  // namespace
 
@@ -88,29 +52,61 @@ void encode_postings(const Entry& entry, std::string& out) {
   }
 }
 
+PostingsReader::PostingsReader(std::span<const std::uint8_t> blob) : bytes_(blob) {
+  if (take(1)[0] != k_format) throw_corrupt("postings blob", "its format is not one this library writes");
+  const auto count = take(2);
+  legs_ = static_cast<std::size_t>(count[0] | (count[1] << 8));
+}
+
+std::span<const std::uint8_t> PostingsReader::take(std::size_t size) {
+  if (bytes_.size() - at_ < size) throw_corrupt("postings blob", "it ends in the middle of a leg");
+  const auto out = bytes_.subspan(at_, size);
+  at_ += size;
+  return out;
+}
+
+std::int64_t PostingsReader::i64() {
+  const auto b = take(8);
+  std::uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = (value << 8) | b[static_cast<std::size_t>(i)];
+  return static_cast<std::int64_t>(value);
+}
+
+std::string_view PostingsReader::text() {
+  const std::size_t size = take(1)[0];
+  const auto b = take(size);
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+bool PostingsReader::next(BlobLeg& leg) {
+  if (read_ == legs_) {
+    if (at_ != bytes_.size()) throw_corrupt("postings blob", "bytes follow its last leg");
+    return false;
+  }
+  ++read_;
+  leg.side = load_enum<Side>(take(1)[0], 1, "posting side");
+  leg.amount_minor = i64();
+  leg.after.debits_posted = i64();
+  leg.after.credits_posted = i64();
+  leg.after.debits_pending = i64();
+  leg.after.credits_pending = i64();
+  leg.currency = text();
+  leg.account = text();
+  return true;
+}
+
 void decode_postings(std::span<const std::uint8_t> blob, Entry& entry, CurrencyLookup& currencies) {
-  Reader in(blob);
-  if (in.u8() != k_format) throw_corrupt("postings blob", "its format is not one this library writes");
-  const std::size_t legs = in.u16();
+  PostingsReader in(blob);
   entry.postings.clear();
   entry.balances_after.clear();
-  entry.postings.reserve(legs);
-  entry.balances_after.reserve(legs);
-  for (std::size_t leg = 0; leg < legs; ++leg) {
-    const auto side = load_enum<Side>(in.u8(), 1, "posting side");
-    const std::int64_t amount_minor = in.i64();
-    Balances after{};
-    after.debits_posted = in.i64();
-    after.credits_posted = in.i64();
-    after.debits_pending = in.i64();
-    after.credits_pending = in.i64();
-    const Currency currency = currencies(in.text());
-    entry.postings.push_back(Posting{.account = load_id<AccountId>(in.text(), "posting account id"),
-                                     .side = side,
-                                     .amount = Money::from_minor(amount_minor, currency)});
-    entry.balances_after.push_back(after);
+  entry.postings.reserve(in.legs());
+  entry.balances_after.reserve(in.legs());
+  for (BlobLeg leg; in.next(leg);) {
+    entry.postings.push_back(Posting{.account = load_id<AccountId>(leg.account, "posting account id"),
+                                     .side = leg.side,
+                                     .amount = Money::from_minor(leg.amount_minor, currencies(leg.currency))});
+    entry.balances_after.push_back(leg.after);
   }
-  if (!in.done()) throw_corrupt("postings blob", "bytes follow its last leg");
 }
 
 }  // namespace billing::detail::sqlite

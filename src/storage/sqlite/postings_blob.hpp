@@ -35,6 +35,36 @@ class PostingsWriter {
   std::string& out_;
 };
 
+/// One leg of a blob, as views into it (valid while the blob is).
+struct BlobLeg {
+  std::string_view account;
+  Side side = Side::debit;
+  std::int64_t amount_minor = 0;
+  std::string_view currency;
+  Balances after{};
+};
+
+/// Reads a blob leg by leg without allocating. The constructor and next() throw StorageError for a blob
+/// this library did not write (another format, a short or long blob, an invalid side).
+class PostingsReader {
+ public:
+  explicit PostingsReader(std::span<const std::uint8_t> blob);
+
+  [[nodiscard]] std::size_t legs() const noexcept { return legs_; }
+  /// The next leg into `leg`; false after the last (and then the blob must have ended).
+  bool next(BlobLeg& leg);
+
+ private:
+  [[nodiscard]] std::span<const std::uint8_t> take(std::size_t size);
+  [[nodiscard]] std::int64_t i64();
+  [[nodiscard]] std::string_view text();
+
+  std::span<const std::uint8_t> bytes_;
+  std::size_t at_ = 0;
+  std::size_t legs_ = 0;
+  std::size_t read_ = 0;
+};
+
 /// The blob of `entry`'s postings and balances_after, written into `out`.
 void encode_postings(const Entry& entry, std::string& out);
 
