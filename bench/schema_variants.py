@@ -97,11 +97,11 @@ def main():
     variants = [
         ("bare: two plain rows per transfer", BARE, {}),
         ("journal row only (blob postings), no account index", base, {"with_index": False}),
-        ("+ account_postings (account, sequence) index: schema v3 without triggers", base + index, {}),
-        ("schema v3 as shipped (with the append-only triggers)", base + index + TRIGGERS, {}),
-        ("v3 + cache_size 64 MiB", base + index + TRIGGERS, {"pragmas": "PRAGMA cache_size = -65536;"}),
-        ("v3 without the account FK", base + ACCOUNT_POSTINGS.format(fk="", key="account_id, sequence, leg") + TRIGGERS, {}),
-        ("v3, index keyed (sequence / 1024, account, sequence): recent rows stay together",
+        ("+ account_postings (account, sequence) written per posting, no triggers", base + index, {}),
+        ("the same with the append-only triggers (the first version-3 layout)", base + index + TRIGGERS, {}),
+        ("the same + cache_size 64 MiB", base + index + TRIGGERS, {"pragmas": "PRAGMA cache_size = -65536;"}),
+        ("the same without the account FK", base + ACCOUNT_POSTINGS.format(fk="", key="account_id, sequence, leg") + TRIGGERS, {}),
+        ("the index keyed (sequence / 1024, account, sequence): recent rows stay together",
          base.replace("", "") + ACCOUNT_POSTINGS.replace("account_id TEXT", "bucket INTEGER NOT NULL, account_id TEXT")
          .format(fk="", key="bucket, account_id, sequence, leg"), {"key": "bucket"}),
     ]
