@@ -9,6 +9,12 @@ namespace billing::detail::memory {
 void Ledger::check(const Entry& entry) const {
   integrity::check_appendable(entry, tables_.entries.size());
   if (tables_.sequence_by_id.contains(entry.id.str())) integrity::duplicate_entry(entry.id);
+  if (entry.pending_id && tables_.resolution_by_hold.contains(entry.pending_id->str())) {
+    integrity::already_linked(*entry.pending_id);
+  }
+  if (entry.reverses && tables_.reversal_by_entry.contains(entry.reverses->str())) {
+    integrity::already_linked(*entry.reverses);
+  }
   for (const Posting& posting : entry.postings) {
     const auto account = accounts_.find(posting.account.str());
     if (account == accounts_.end()) integrity::missing_account(posting.account);
@@ -19,19 +25,39 @@ void Ledger::check(const Entry& entry) const {
 void Ledger::append(Entry entry) {
   session_.require_write();
   check(entry);
+  if (!first_appended_) {
+    // One undo for every entry this transaction appends: what each entry indexed follows from the entry.
+    first_appended_ = tables_.entries.size();
+    session_.on_rollback([this] {
+      while (tables_.entries.size() > *first_appended_) drop_last();
+    });
+  }
   const Entry& stored = tables_.entries.emplace_back(std::move(entry));
   tables_.sequence_by_id.emplace(stored.id.str(), stored.sequence);
   for (std::size_t leg = 0; leg < stored.postings.size(); ++leg) {
     tables_.postings_by_account[stored.postings[leg].account.str()].push_back({stored.sequence, leg});
   }
-  // One small closure per entry (no captured strings, so std::function does not allocate).
-  session_.on_rollback([this] {
-    const Entry& last = tables_.entries.back();
-    for (const Posting& posting : last.postings) tables_.postings_by_account[posting.account.str()].pop_back();
-    tables_.sequence_by_id.erase(last.id.str());
-    tables_.entries.pop_back();
-  });
   index_links(stored);
+}
+
+void Ledger::drop_last() noexcept {
+  const Entry& last = tables_.entries.back();
+  if (last.kind == EntryKind::pending && last.expires_at) {
+    tables_.holds_by_expiry.erase({last.expires_at->unix_micros(), last.sequence});
+  }
+  if (last.pending_id) {
+    tables_.resolution_by_hold.erase(last.pending_id->str());
+    // A resolution took its hold off the expiry index; an open hold is back on it.
+    const auto hold = tables_.sequence_by_id.find(last.pending_id->str());
+    if (hold != tables_.sequence_by_id.end()) {
+      const Entry& held = tables_.entries[hold->second - 1];
+      if (held.expires_at) tables_.holds_by_expiry.insert({held.expires_at->unix_micros(), held.sequence});
+    }
+  }
+  if (last.reverses) tables_.reversal_by_entry.erase(last.reverses->str());
+  for (const Posting& posting : last.postings) tables_.postings_by_account[posting.account.str()].pop_back();
+  tables_.sequence_by_id.erase(last.id.str());
+  tables_.entries.pop_back();
 }
 
 std::optional<Entry> Ledger::find(const EntryId& id) {
@@ -125,29 +151,20 @@ std::optional<EntryId> Ledger::link(const std::unordered_map<std::string, std::s
   return EntryId(it->second);
 }
 
-// Keeps the hold, resolution and reversal indexes, which a relational store has as columns.
+// Keeps the hold, resolution and reversal indexes, which a relational store has as columns; drop_last()
+// undoes them. The links are checked before anything is indexed, so a refused entry indexes nothing.
 void Ledger::index_links(const Entry& entry) {
   if (entry.kind == EntryKind::pending && entry.expires_at) {
-    const auto key = std::make_pair(entry.expires_at->unix_micros(), entry.sequence);
-    tables_.holds_by_expiry.insert(key);
-    session_.on_rollback([this, key] { tables_.holds_by_expiry.erase(key); });
+    tables_.holds_by_expiry.insert({entry.expires_at->unix_micros(), entry.sequence});
   }
   if (entry.pending_id) {
-    add_link(tables_.resolution_by_hold, *entry.pending_id, entry.id);
+    tables_.resolution_by_hold.emplace(entry.pending_id->str(), entry.id.str());
     const auto hold = tables_.sequence_by_id.find(entry.pending_id->str());
     if (hold != tables_.sequence_by_id.end() && tables_.entries[hold->second - 1].expires_at) {
-      const auto key = std::make_pair(tables_.entries[hold->second - 1].expires_at->unix_micros(), hold->second);
-      if (tables_.holds_by_expiry.erase(key) == 1) {
-        session_.on_rollback([this, key] { tables_.holds_by_expiry.insert(key); });
-      }
+      tables_.holds_by_expiry.erase({tables_.entries[hold->second - 1].expires_at->unix_micros(), hold->second});
     }
   }
-  if (entry.reverses) add_link(tables_.reversal_by_entry, *entry.reverses, entry.id);
-}
-
-void Ledger::add_link(std::unordered_map<std::string, std::string>& links, const EntryId& from, const EntryId& to) {
-  if (!links.emplace(from.str(), to.str()).second) integrity::already_linked(from);
-  session_.on_rollback([&links, key = from.str()] { links.erase(key); });
+  if (entry.reverses) tables_.reversal_by_entry.emplace(entry.reverses->str(), entry.id.str());
 }
 
 }  // namespace billing::detail::memory

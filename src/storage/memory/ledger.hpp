@@ -3,6 +3,8 @@
 #pragma once
 
 #include <deque>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -48,12 +50,14 @@ class Ledger final : public LedgerRepository {
  private:
   void check(const Entry& entry) const;
   void index_links(const Entry& entry);
-  void add_link(std::unordered_map<std::string, std::string>& links, const EntryId& from, const EntryId& to);
+  /// Removes the newest entry and everything index_links() and append() recorded for it.
+  void drop_last() noexcept;
   std::optional<EntryId> link(const std::unordered_map<std::string, std::string>& links, const EntryId& id) const;
 
   Session& session_;
   LedgerTables& tables_;
   const std::map<std::string, Account, std::less<>>& accounts_;
+  std::optional<std::size_t> first_appended_;  // entries before this transaction's first append
 };
 
 }  // namespace billing::detail::memory
