@@ -26,6 +26,18 @@ fi
 echo "== pytest (Python package in build/python)"
 PYTHONPATH="$PWD/build/python" /usr/bin/python3 -m pytest tests/python -q
 
+# The package as a user installs it: a wheel built by pip through CMake (reusing build/), installed into a
+# fresh venv, then the examples and the pytest suite against that install instead of build/python.
+echo "== wheel: pip wheel, a fresh venv, pytest against the installed package"
+rm -rf build/wheel build/venv
+/usr/bin/python3 -m pip wheel . --no-deps --no-build-isolation --quiet -w build/wheel \
+  --config-settings=build-dir="$PWD/build"
+ls -l build/wheel/billing-*.whl | awk '{printf "wheel: %s, %.1f MB\n", $9, $5 / 1048576}'
+/usr/bin/python3 -m venv --system-site-packages build/venv
+build/venv/bin/python -m pip install --no-index --quiet build/wheel/billing-*.whl
+(cd build/venv && bin/python -c 'import billing; assert "/venv/" in billing.__file__, billing.__file__' &&
+  bin/python -m pytest "$OLDPWD/tests/python" -q -p no:cacheprovider)
+
 echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer build)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBILLING_SANITIZE=ON \
   -DBILLING_BUILD_PYTHON=OFF -DBILLING_BUILD_EXAMPLES=OFF -DBILLING_BUILD_BENCHMARKS=OFF \
