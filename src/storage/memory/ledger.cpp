@@ -8,7 +8,6 @@ namespace billing::detail::memory {
 
 void Ledger::check(const Entry& entry) const {
   integrity::check_appendable(entry, tables_.entries.size());
-  if (tables_.sequence_by_id.contains(entry.id.str())) integrity::duplicate_entry(entry.id);
   if (entry.pending_id && tables_.resolution_by_hold.contains(entry.pending_id->str())) {
     integrity::already_linked(*entry.pending_id);
   }
@@ -32,8 +31,16 @@ void Ledger::append(Entry entry) {
       while (tables_.entries.size() > *first_appended_) drop_last();
     });
   }
-  const Entry& stored = tables_.entries.emplace_back(std::move(entry));
-  tables_.sequence_by_id.emplace(stored.id.str(), stored.sequence);
+  // The id's one lookup in a table of every id both refuses a taken one and indexes a new one.
+  const auto [id, fresh] = tables_.sequence_by_id.try_emplace(entry.id.str(), entry.sequence);
+  if (!fresh) integrity::duplicate_entry(entry.id);
+  try {
+    tables_.entries.emplace_back(std::move(entry));
+  } catch (...) {
+    tables_.sequence_by_id.erase(id);
+    throw;
+  }
+  const Entry& stored = tables_.entries.back();
   for (std::size_t leg = 0; leg < stored.postings.size(); ++leg) {
     tables_.postings_by_account[stored.postings[leg].account.str()].push_back({stored.sequence, leg});
   }
