@@ -1,6 +1,7 @@
 #include "billing/account.hpp"
 
 #include "billing/error.hpp"
+#include "text.hpp"
 
 namespace billing {
 namespace {
@@ -64,16 +65,20 @@ std::string_view to_string(AccountStatus status) noexcept {
 
 namespace detail {
 void validate_metadata(const Metadata& metadata, std::string_view field) {
-  if (metadata.size() > 64) {
-    throw InvalidArgument(std::string(field), fmt::format("{} pairs is more than the 64 allowed", metadata.size()));
+  if (metadata.size() > k_max_metadata_pairs) {
+    throw InvalidArgument(std::string(field),
+                          fmt::format("{} pairs is more than the {} allowed", metadata.size(), k_max_metadata_pairs));
   }
+  std::size_t index = 0;
   for (const auto& [key, value] : metadata) {
-    if (key.empty() || key.size() > 64) {
-      throw InvalidArgument(std::string(field), fmt::format("key '{}' is not 1 to 64 bytes", key.substr(0, 80)));
+    // Keys are named by the index in key order, never quoted: a key may be data rather than a name.
+    if (const auto problem = name_problem(key, k_max_metadata_key_bytes)) {
+      throw InvalidArgument(std::string(field), fmt::format("key {} (in key order) {}", index, *problem));
     }
-    if (value.size() > 1024) {
-      throw InvalidArgument(std::string(field), fmt::format("the value of '{}' is longer than 1,024 bytes", key));
+    if (const auto problem = utf8_problem(value, k_max_metadata_value_bytes)) {
+      throw InvalidArgument(std::string(field), fmt::format("the value of key {} (in key order) {}", index, *problem));
     }
+    ++index;
   }
 }
 }  // namespace detail

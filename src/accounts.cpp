@@ -3,16 +3,13 @@
 #include "billing/error.hpp"
 #include "billing/storage/account_repository.hpp"
 #include "context.hpp"
+#include "text.hpp"
 
 namespace billing {
 namespace {
 
-constexpr std::size_t k_max_name = 256;
-
 void validate(const AccountRequest& request) {
-  if (request.name.empty() || request.name.size() > k_max_name) {
-    throw InvalidArgument("name", fmt::format("must be 1 to {} bytes, not {}", k_max_name, request.name.size()));
-  }
+  detail::validate_name(request.name, "name", k_max_account_name_bytes);
   if (request.status != AccountStatus::pending && request.status != AccountStatus::active) {
     throw InvalidArgument("status",
                           fmt::format("a new account is PENDING or ACTIVE, not {}", to_string(request.status)));
@@ -98,6 +95,7 @@ std::optional<Account> Accounts::get(const AccountId& id) {
 
 Page<Account> Accounts::list(std::optional<AccountStatus> status, const std::string& cursor, std::size_t limit) {
   detail::check_page_limit(limit);
+  if (!cursor.empty()) detail::validate_id(cursor, "cursor");  // a cursor is the last id of the page before
   return context_.read([&](UnitOfWork& work) {
     return detail::make_page(work->accounts().list(status, cursor, limit + 1), limit,
                              [](const Account& account) { return account.id.str(); });

@@ -20,6 +20,14 @@ UnitOfWork* Context::ambient() {
   return it == ambient_.end() ? nullptr : it->second;
 }
 
+UnitOfWork* Context::write_ambient() {
+  UnitOfWork* open = ambient();
+  if (open != nullptr && open->committed()) {
+    throw Misuse("transaction", "was committed; this thread may write again once the transaction has ended");
+  }
+  return open;
+}
+
 void Context::set_ambient(UnitOfWork* work) {
   std::lock_guard lock(mutex_);
   if (work == nullptr) {
@@ -38,9 +46,11 @@ BooksTransaction::BooksTransaction(detail::Context& context, Access access)
 
 BooksTransaction::~BooksTransaction() { context_.set_ambient(nullptr); }
 
+// The thread stays bound to the committed unit of work until the transaction ends, so that a write in
+// between is refused (Context::write_ambient) rather than committed on its own.
 void BooksTransaction::commit() {
+  if (work_.committed()) throw Misuse("transaction", "is already committed");
   work_.commit();
-  context_.set_ambient(nullptr);
 }
 
 Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, std::shared_ptr<IdSource> ids)
@@ -52,7 +62,9 @@ Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, s
 Books::~Books() = default;
 
 std::unique_ptr<BooksTransaction> Books::transaction() {
-  if (context_->ambient() != nullptr) throw Misuse("transaction", "this thread already has one open");
+  if (context_->ambient() != nullptr) {
+    throw Misuse("transaction", "this thread already has one, open or committed but not yet ended");
+  }
   return std::unique_ptr<BooksTransaction>(new BooksTransaction(*context_, Access::write));
 }
 

@@ -23,25 +23,32 @@ class Context {
   [[nodiscard]] const Clock& clock() const noexcept { return *clock_; }
   [[nodiscard]] IdSource& ids() noexcept { return *ids_; }
 
-  /// This thread's open unit of work, or null.
+  /// This thread's unit of work (open, or committed by BooksTransaction::commit() but not yet ended), or
+  /// null.
   [[nodiscard]] UnitOfWork* ambient();
   void set_ambient(UnitOfWork* work);
 
+  /// This thread's open unit of work for a write to join, or null when there is none. Throws Misuse when
+  /// this thread's transaction was committed and has not ended yet: a write there would otherwise commit
+  /// on its own, outside the block its caller wrote it in.
+  [[nodiscard]] UnitOfWork* write_ambient();
+
   /// Runs `work(UnitOfWork&)` in this thread's open unit of work, or in a new one that commits when
-  /// `work` returns (and rolls back when it throws).
+  /// `work` returns (and rolls back when it throws). Throws Misuse as write_ambient() does.
   template <class F>
   auto write(F&& work) {
-    if (UnitOfWork* open = ambient()) return work(*open);
+    if (UnitOfWork* open = write_ambient()) return work(*open);
     UnitOfWork unit(*store_, Access::write);
     auto result = work(unit);
     unit.commit();
     return result;
   }
 
-  /// Runs `work(UnitOfWork&)` in this thread's open unit of work, or in a new read-only one.
+  /// Runs `work(UnitOfWork&)` in this thread's open unit of work, or in a new read-only one (also after
+  /// this thread's transaction committed: what it wrote is visible by then).
   template <class F>
   auto read(F&& work) {
-    if (UnitOfWork* open = ambient()) return work(*open);
+    if (UnitOfWork* open = ambient(); open != nullptr && !open->committed()) return work(*open);
     UnitOfWork unit(*store_, Access::read);
     return work(unit);
   }

@@ -7,6 +7,7 @@
 #include <shared_mutex>
 
 #include "billing/error.hpp"
+#include "text.hpp"
 
 namespace billing {
 namespace {
@@ -59,12 +60,20 @@ bool valid_unit_code(std::string_view code) {
                      [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
+// A code as an error message may quote it: only when it could be a code at all, so that a long or binary
+// string given by mistake is never copied into a message.
+std::string quoted(std::string_view code) {
+  const bool plain =
+      code.size() <= 16 && std::all_of(code.begin(), code.end(), [](char c) { return c > ' ' && c <= '~'; });
+  return plain ? fmt::format("'{}'", code) : fmt::format("a {}-byte text", code.size());
+}
+
 }  // namespace
 
 Currency::Currency(std::string_view code) {
   const auto found = find(code);
   if (!found) {
-    throw UnknownCurrency("currency", fmt::format("'{}' is not an ISO 4217 code or a registered unit", code));
+    throw UnknownCurrency("currency", fmt::format("{} is not an ISO 4217 code or a registered unit", quoted(code)));
   }
   record_ = found->record_;
 }
@@ -80,8 +89,8 @@ std::optional<Currency> Currency::find(std::string_view code) noexcept {
 
 Currency Currency::register_unit(std::string_view code, int minor_units, std::string_view name) {
   if (!valid_unit_code(code)) {
-    throw InvalidArgument("code",
-                          fmt::format("'{}' is not 2-16 characters of A-Z, 0-9 and _ starting with a letter", code));
+    throw InvalidArgument(
+        "code", fmt::format("{} is not 2-16 characters of A-Z, 0-9 and _ starting with a letter", quoted(code)));
   }
   if (find_iso(code) != nullptr) {
     throw InvalidArgument("code", fmt::format("'{}' is an ISO 4217 currency and cannot be registered", code));
@@ -89,7 +98,7 @@ Currency Currency::register_unit(std::string_view code, int minor_units, std::st
   if (minor_units < 0 || minor_units > k_max_minor_units) {
     throw InvalidArgument("minor_units", fmt::format("{} is outside 0..{}", minor_units, k_max_minor_units));
   }
-  if (name.empty()) throw InvalidArgument("name", "must not be empty");
+  detail::validate_name(name, "name", k_max_name_bytes);
 
   Registry& reg = registry();
   std::unique_lock lock(reg.mutex);
@@ -100,6 +109,10 @@ Currency Currency::register_unit(std::string_view code, int minor_units, std::st
                                                 existing.minor_units, existing.name));
     }
     return Currency(&existing);
+  }
+  if (reg.records.size() >= k_max_registered_units) {
+    throw InvalidArgument("code", fmt::format("{} units are registered already, the most one process may register",
+                                              k_max_registered_units));
   }
   const auto& record =
       reg.records.emplace_back(detail::CurrencyRecord{std::string(code), 0, minor_units, std::string(name), false});

@@ -121,6 +121,12 @@ Decimal Decimal::from_coefficient(Coefficient coefficient, int scale) {
 }
 
 Decimal Decimal::parse(std::string_view text, std::string_view field) {
+  // Longer text cannot be a number a Decimal holds (120 digits, a sign, a point and an exponent fit), and
+  // refusing it first bounds both the work and what a message may quote.
+  if (text.size() > k_max_text_bytes) {
+    throw InvalidAmount(std::string(field), fmt::format("is {} bytes, longer than any decimal number ({} at most)",
+                                                        text.size(), k_max_text_bytes));
+  }
   const auto invalid = [&](std::string_view why) {
     return InvalidAmount(std::string(field), fmt::format("'{}' is not a decimal number: {}", text, why));
   };
@@ -144,6 +150,8 @@ Decimal Decimal::parse(std::string_view text, std::string_view field) {
     if (seen_point) ++places;
   }
   if (digits == 0) throw invalid("no digits");
+  // "5." reads as 5 in some parsers and as a truncated "5.99" to a person: a point needs a digit after it.
+  if (seen_point && i > 0 && text[i - 1] == '.') throw invalid("no digit after the point");
 
   int exponent = 0;
   if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {

@@ -12,7 +12,7 @@
 namespace billing {
 namespace {
 
-constexpr std::size_t k_max_key = 255;
+constexpr std::size_t k_max_key = k_max_idempotency_key_bytes;
 constexpr std::size_t k_purge_page = 1000;
 
 using Work = std::function<std::string()>;
@@ -24,6 +24,27 @@ void validate(const IdempotencyKey& key) {
   if (key.scope.size() > k_max_key) {
     throw InvalidArgument("scope", fmt::format("must be at most {} bytes, not {}", k_max_key, key.scope.size()));
   }
+}
+
+void validate_request(std::string_view request) {
+  if (request.size() > k_max_idempotency_request_bytes) {
+    throw InvalidArgument("request", fmt::format("encodes to {} bytes, more than the {} allowed", request.size(),
+                                                 k_max_idempotency_request_bytes));
+  }
+}
+
+// Runs the work and checks what it returns, which is stored with the key.
+std::string run_work(const Work& work) {
+  std::string outcome = work();
+  if (outcome.size() > k_max_idempotency_outcome_bytes) {
+    throw InvalidArgument("outcome", fmt::format("is {} bytes, more than the {} a key may store", outcome.size(),
+                                                 k_max_idempotency_outcome_bytes));
+  }
+  return outcome;
+}
+
+std::string days(std::chrono::microseconds span) {
+  return fmt::format("{} days", std::chrono::duration_cast<std::chrono::hours>(span).count() / 24);
 }
 
 // A claim's owner token: random, so that processes with deterministic id sources never share one.
@@ -87,7 +108,7 @@ class KeyedRun {
     const IdempotencyRecord claim = claim_record(now);
     open->idempotency().put(claim);
     try {
-      std::string outcome = work();
+      std::string outcome = run_work(work);
       open->idempotency().put(completed(claim, outcome));
       return {IdempotencyResult::executed, std::move(outcome)};
     } catch (...) {
@@ -106,7 +127,7 @@ class KeyedRun {
     std::string outcome;
     {
       detail::AmbientScope ambient(context_, unit);
-      outcome = work();
+      outcome = run_work(work);
     }
     unit->idempotency().put(completed(*held, outcome));
     unit.commit();
@@ -182,10 +203,24 @@ std::string_view to_string(IdempotencyResult result) noexcept {
   return "?";
 }
 
+void Idempotency::configure(IdempotencyOptions options) {
+  using std::chrono::microseconds;
+  if (options.window <= microseconds::zero() || options.window > IdempotencyOptions::k_max_window) {
+    throw InvalidArgument("window", fmt::format("must be more than zero and at most {}; zero would forget every key "
+                                                "at once, so that each retry ran again",
+                                                days(IdempotencyOptions::k_max_window)));
+  }
+  if (options.lease <= microseconds::zero() || options.lease > options.window) {
+    throw InvalidArgument("lease", "must be more than zero and at most the window");
+  }
+  options_ = options;
+}
+
 IdempotentOutcome Idempotency::run(const IdempotencyKey& key, std::string_view request, const Work& work) {
   validate(key);
+  validate_request(request);
   KeyedRun keyed(context_, options_, key, request);
-  if (UnitOfWork* ambient = context_.ambient()) return keyed.in_ambient(*ambient, work);
+  if (UnitOfWork* ambient = context_.write_ambient()) return keyed.in_ambient(*ambient, work);
   if (auto decided = keyed.claim()) return *decided;
   return keyed.work_or_release(work);
 }

@@ -81,6 +81,11 @@ Money Money::from_minor(std::int64_t minor, Currency currency) {
 }
 
 Money Money::parse(std::string_view text) {
+  constexpr std::size_t k_max_text = Decimal::k_max_text_bytes + 1 + 16;  // an amount, a space, a code
+  if (text.size() > k_max_text) {
+    throw InvalidAmount("money", fmt::format("is {} bytes, longer than any '<amount> <currency>' ({} at most)",
+                                             text.size(), k_max_text));
+  }
   const auto space = text.find(' ');
   if (space == std::string_view::npos || space == 0 || text.find(' ', space + 1) != std::string_view::npos) {
     throw InvalidAmount("money", fmt::format("'{}' is not '<amount> <currency>', such as '12.34 USD'", text));
@@ -117,13 +122,22 @@ Money Money::multiply(std::int64_t factor) const {
   return Money(product, currency_, Unchecked{});
 }
 
+void Money::check_parts(std::size_t count, std::string_view field) {
+  if (count > k_max_parts) {
+    throw InvalidArgument(std::string(field),
+                          fmt::format("{} is more than the {} shares one call may make", count, k_max_parts));
+  }
+}
+
 std::vector<Money> Money::allocate(std::span<const std::uint64_t> ratios) const {
+  check_parts(ratios.size(), "ratios");
   // With at most 2^64 ratios below 2^64 each, the total stays under 2^128 and magnitude * ratio under
   // 2^127, so native unsigned 128-bit arithmetic is exact.
   return signed_shares(*this, std::vector<native_uint128>(ratios.begin(), ratios.end()));
 }
 
 std::vector<Money> Money::allocate(std::span<const Decimal> ratios) const {
+  check_parts(ratios.size(), "ratios");
   int scale = 0;
   for (const Decimal& ratio : ratios) {
     if (ratio.sign() < 0) throw InvalidArgument("ratios", fmt::format("{} is negative", ratio.to_string()));
@@ -139,6 +153,7 @@ std::vector<Money> Money::allocate(std::span<const Decimal> ratios) const {
 
 std::vector<Money> Money::split(std::size_t parts) const {
   if (parts == 0) throw InvalidArgument("parts", "must be at least 1");
+  check_parts(parts, "parts");
   return signed_shares(*this, std::vector<native_uint128>(parts, 1));
 }
 

@@ -41,6 +41,11 @@ Timestamp Timestamp::from_unix_seconds(std::int64_t seconds) {
 }
 
 Timestamp Timestamp::parse(std::string_view text, std::string_view field) {
+  constexpr std::size_t k_longest = 32;  // "2026-11-21T23:52:24.123456+01:00"
+  if (text.size() > k_longest) {
+    throw InvalidArgument(std::string(field), fmt::format("is {} bytes, longer than any RFC 3339 time this reads ({})",
+                                                          text.size(), k_longest));
+  }
   const auto invalid = [&](std::string_view why) {
     return InvalidArgument(std::string(field), fmt::format("'{}' is not an RFC 3339 time: {}", text, why));
   };

@@ -52,7 +52,8 @@ void bind_account_types(py::module_& m) {
       .def_property_readonly("available", &Account::available)
       .def("__eq__", [](const Account& a, const Account& b) { return a == b; })
       .def("__repr__", [](const Account& a) {
-        return fmt::format("Account(id='{}', currency='{}', status={})", a.id.str(), a.currency.code(), to_string(a.status));
+        return fmt::format("Account(id='{}', currency='{}', status={})", a.id.str(), a.currency.code(),
+                           to_string(a.status));
       });
 
   py::class_<AccountOutcome>(m, "AccountOutcome")
@@ -67,55 +68,59 @@ void bind_account_types(py::module_& m) {
 }
 
 void bind_accounts(py::module_& m) {
+  using Release = py::call_guard<py::gil_scoped_release>;
   py::class_<Accounts>(m, "Accounts", "Opening accounts and their life cycle: books.accounts.")
       .def(
           "create",
-          [](Accounts& accounts, py::handle currency, std::string name, std::optional<std::string> id, Side normal_side,
+          [](Accounts& accounts, py::handle currency, const Text& name, const std::optional<Text>& id, Side normal_side,
              AccountStatus status, bool debits_must_not_exceed_credits, bool credits_must_not_exceed_debits,
-             std::optional<Money> limit, Metadata metadata) {
+             std::optional<Money> limit, TextMap metadata) {
             AccountRequest request{.id = optional_id<AccountId>(id),
                                    .currency = currency_from_py(currency),
-                                   .name = std::move(name),
+                                   .name = name.value,
                                    .normal_side = normal_side,
                                    .status = status,
                                    .debits_must_not_exceed_credits = debits_must_not_exceed_credits,
                                    .credits_must_not_exceed_debits = credits_must_not_exceed_debits,
                                    .limit = std::move(limit),
-                                   .metadata = std::move(metadata)};
+                                   .metadata = std::move(metadata.value)};
             py::gil_scoped_release release;
             return accounts.create(request);
           },
           py::arg("currency"), py::arg("name"), py::kw_only(), py::arg("id") = py::none(),
           py::arg("normal_side") = Side::debit, py::arg("status") = AccountStatus::active,
-          py::arg("debits_must_not_exceed_credits") = false, py::arg("credits_must_not_exceed_debits") = false,
-          py::arg("limit") = py::none(), py::arg("metadata") = Metadata{},
+          py::arg("debits_must_not_exceed_credits").noconvert() = false,
+          py::arg("credits_must_not_exceed_debits").noconvert() = false, py::arg("limit") = py::none(),
+          py::arg("metadata") = py::dict(),
           "Opens an account; the same request again returns it with AccountResult.EXISTS.")
       .def(
-          "get", [](Accounts& accounts, const std::string& id) { return accounts.get(AccountId(id)); }, py::arg("id"),
-          py::call_guard<py::gil_scoped_release>())
+          "get", [](Accounts& accounts, const Text& id) { return accounts.get(AccountId(id.value)); }, py::arg("id"),
+          Release())
       .def(
           "list",
-          [](Accounts& accounts, std::optional<AccountStatus> status, const std::string& cursor, std::size_t limit) {
-            return accounts.list(status, cursor, limit);
+          [](Accounts& accounts, std::optional<AccountStatus> status, const Text& cursor, py::handle limit) {
+            const auto count = static_cast<std::size_t>(uint64_from_py(limit, "limit"));
+            py::gil_scoped_release release;
+            return accounts.list(status, cursor.value, count);
           },
-          py::arg("status") = py::none(), py::arg("cursor") = "", py::arg("limit") = 100,
-          py::call_guard<py::gil_scoped_release>())
+          py::arg("status") = py::none(), py::arg("cursor") = "", py::arg("limit") = 100)
       .def(
           "set_status",
-          [](Accounts& accounts, const std::string& id, AccountStatus status) {
-            return accounts.set_status(AccountId(id), status);
+          [](Accounts& accounts, const Text& id, AccountStatus status) {
+            return accounts.set_status(AccountId(id.value), status);
           },
-          py::arg("id"), py::arg("status"), py::call_guard<py::gil_scoped_release>())
+          py::arg("id"), py::arg("status"), Release())
       .def(
-          "activate", [](Accounts& a, const std::string& id) { return a.set_status(AccountId(id), AccountStatus::active); },
-          py::arg("id"), py::call_guard<py::gil_scoped_release>())
+          "activate",
+          [](Accounts& a, const Text& id) { return a.set_status(AccountId(id.value), AccountStatus::active); },
+          py::arg("id"), Release())
       .def(
           "deactivate",
-          [](Accounts& a, const std::string& id) { return a.set_status(AccountId(id), AccountStatus::inactive); },
-          py::arg("id"), py::call_guard<py::gil_scoped_release>())
+          [](Accounts& a, const Text& id) { return a.set_status(AccountId(id.value), AccountStatus::inactive); },
+          py::arg("id"), Release())
       .def(
-          "close", [](Accounts& a, const std::string& id) { return a.set_status(AccountId(id), AccountStatus::closed); },
-          py::arg("id"), py::call_guard<py::gil_scoped_release>());
+          "close", [](Accounts& a, const Text& id) { return a.set_status(AccountId(id.value), AccountStatus::closed); },
+          py::arg("id"), Release());
 }
 
 }  // namespace billing::python

@@ -15,13 +15,15 @@ namespace billing::python {
 
 namespace {
 
-/// `with books.transaction():` commits when the block ends normally and rolls back when it raises.
+/// `with books.transaction():` commits when the block ends normally and rolls back when it raises. An
+/// explicit commit() inside the block commits at once, and the end of the block then has nothing left to
+/// do; until it comes, the library refuses this thread's writes (Misuse), as BooksTransaction documents.
 class PyTransaction {
  public:
   explicit PyTransaction(Books& books) : books_(books) {}
 
   PyTransaction& enter() {
-    if (work_) throw Misuse("transaction", "is already open");
+    if (work_ || committed_) throw Misuse("transaction", "was entered already; open a new one for another block");
     py::gil_scoped_release release;  // opening may wait for another writer
     work_ = books_.transaction();
     return *this;
@@ -29,22 +31,28 @@ class PyTransaction {
 
   void exit(const py::handle& exc_type) {
     if (!work_) return;
-    if (exc_type.is_none()) {
+    // The transaction ends with this call whether its commit succeeds or throws: what was not committed
+    // rolls back, and the thread is free again.
+    const std::unique_ptr<BooksTransaction> work = std::move(work_);
+    const bool commit = exc_type.is_none() && !committed_;
+    committed_ = true;
+    if (commit) {
       py::gil_scoped_release release;
-      work_->commit();
+      work->commit();
     }
-    work_.reset();
   }
 
   void commit() {
-    if (!work_) throw Misuse("transaction", "is not open");
+    if (!work_) throw Misuse("transaction", "is not open; use it as `with books.transaction() as t:`");
     py::gil_scoped_release release;
-    work_->commit();
+    work_->commit();  // Misuse when committed already
+    committed_ = true;
   }
 
  private:
   Books& books_;
   std::unique_ptr<BooksTransaction> work_;
+  bool committed_ = false;
 };
 
 // ---------------------------------------------------------------------------- a request's canonical bytes
@@ -105,8 +113,8 @@ RequestValue decimal_from_request(py::handle value, const std::string& path) {
   try {
     return RequestValue::decimal(decimal_from_py(value, path));
   } catch (const Error&) {
-    refuse(path, fmt::format("{} is beyond what a billing Decimal holds exactly (38 digits, {} places)",
-                             py::repr(value).cast<std::string>(), Decimal::k_max_scale));
+    refuse(path, fmt::format("the Decimal is beyond what a billing Decimal holds exactly (38 digits, {} places)",
+                             Decimal::k_max_scale));
   }
 }
 
@@ -137,9 +145,8 @@ RequestValue map_from_py(py::handle dict, const std::string& path) {
   out.reserve(items.size());
   for (const py::handle item : items) {
     const py::handle key = PyTuple_GET_ITEM(item.ptr(), 0);
-    if (!PyUnicode_Check(key.ptr())) {
-      const auto shown = py::repr(key).cast<std::string>();
-      refuse(path, fmt::format("a dict key must be a str, not {} ({})", type_name(key), shown));
+    if (!PyUnicode_Check(key.ptr())) {  // named by its type only: a key may be data, even a card number
+      refuse(path, fmt::format("a dict key must be a str, not {}", type_name(key)));
     }
     std::string name = utf8_from_py(key, path);
     const std::string inner = key_path(path, name);
@@ -169,7 +176,10 @@ RequestValue request_from_py(py::handle value, const std::string& path) {
   if (PyUnicode_Check(object)) return RequestValue::string(utf8_from_py(value, path));
   if (PyBytes_Check(object)) return RequestValue::bytes(value.cast<std::string>());
   if (py::isinstance(value, decimal_type())) return decimal_from_request(value, path);
-  if (py::isinstance<Money>(value)) return RequestValue::money(value.cast<Money>());
+  if (py::isinstance<Money>(value)) {
+    if (!holds_value(value)) refuse(path, "a Money made by Money.__new__ without __init__ holds no value");
+    return RequestValue::money(value.cast<Money>());
+  }
   if (py::isinstance(value, datetime_type())) return timestamp_from_request(value, path);
   if (PyList_Check(object) || PyTuple_Check(object)) return list_from_py(value, path);
   if (PyDict_Check(object)) return map_from_py(value, path);
@@ -190,23 +200,21 @@ struct PyIdempotentResult {
   bool replayed;
 };
 
-py::object idempotent(Books& books, const std::string& key, py::handle request, const py::function& work,
-                      const std::string& scope) {
+py::object idempotent(Books& books, const Text& key, py::handle request, const py::function& work, const Text& scope) {
   static const auto* json = new py::module_(py::module_::import("json"));
   const std::string canonical = canonical_request(request);
   IdempotentOutcome outcome;
   {
     py::gil_scoped_release release;  // the claim may wait for another writer
-    outcome = books.idempotency().run({.scope = scope, .key = key}, canonical, [&] {
+    outcome = books.idempotency().run({.scope = scope.value, .key = key.value}, canonical, [&] {
       py::gil_scoped_acquire acquire;
       return json->attr("dumps")(work()).cast<std::string>();
     });
   }
   switch (outcome.result) {
-    case IdempotencyResult::mismatch:
-      throw IdempotencyMismatch("key", fmt::format("'{}' was used for another request", key));
+    case IdempotencyResult::mismatch: throw IdempotencyMismatch("key", "was used for another request");
     case IdempotencyResult::conflict:
-      throw IdempotencyConflict("key", fmt::format("'{}' is held by a request still in flight; retry later", key));
+      throw IdempotencyConflict("key", "is held by a request still in flight; retry later");
     case IdempotencyResult::executed:
     case IdempotencyResult::replayed: break;
   }
@@ -234,16 +242,26 @@ void bind_books(py::module_& m) {
             keys.configure(options);
           },
           py::kw_only(), py::arg("window") = py::none(), py::arg("lease") = py::none(),
-          "How long keys are remembered (24 hours) and in-flight claims honoured (30 seconds).")
-      .def("purge_expired", &Idempotency::purge_expired, py::call_guard<py::gil_scoped_release>());
+          "How long keys are remembered (24 hours) and in-flight claims honoured (30 seconds).\n"
+          "InvalidArgument unless 0 < window <= 366 days and 0 < lease <= window.")
+      .def(
+          "purge_expired", [](Idempotency& keys) { return keys.purge_expired(); },
+          py::call_guard<py::gil_scoped_release>());
   py::enum_<Durability>(m, "Durability", "When a SQLite commit returns, has it reached the disk?")
       .value("FULL", Durability::full, "survives a power cut (the default)")
       .value("NORMAL", Durability::normal, "survives a process crash");
 
   py::class_<PyTransaction>(m, "Transaction", "A unit of work: `with books.transaction(): ...`.")
-      .def("__enter__", &PyTransaction::enter, py::return_value_policy::reference_internal)
-      .def("__exit__", [](PyTransaction& t, py::handle type, py::handle, py::handle) { t.exit(type); })
-      .def("commit", &PyTransaction::commit);
+      .def(
+          "__enter__", [](PyTransaction& t) -> PyTransaction& { return t.enter(); },
+          py::return_value_policy::reference_internal)
+      .def(
+          "__exit__", [](PyTransaction& t, py::handle type, py::handle, py::handle) { t.exit(type); },
+          py::arg("exc_type"), py::arg("exc"), py::arg("traceback"))
+      .def(
+          "commit", [](PyTransaction& t) { t.commit(); },
+          "Commits now; the end of the `with` block then does nothing, and until it comes this thread's writes\n"
+          "raise Misuse.");
 
   py::class_<Books>(m, "Books", "One set of books: storage, clock and ids, with .accounts and .ledger.")
       .def_property_readonly("accounts", &Books::accounts, py::return_value_policy::reference_internal)
@@ -264,17 +282,18 @@ void bind_books(py::module_& m) {
 
   m.def(
       "open",
-      [](std::optional<std::string> path, Durability durability, py::handle busy_timeout, std::shared_ptr<Clock> clock,
+      [](py::handle path_arg, Durability durability, py::handle busy_timeout, std::shared_ptr<Clock> clock,
          std::shared_ptr<IdSource> ids) {
         std::shared_ptr<Store> store;
-        if (path) {
+        if (!path_arg.is_none()) {
+          const std::string path = path_from_py(path_arg, "path");
           SqliteOptions options{.durability = durability};
           if (!busy_timeout.is_none()) {
             options.busy_timeout =
                 std::chrono::duration_cast<std::chrono::milliseconds>(duration_from_py(busy_timeout, "busy_timeout"));
           }
           py::gil_scoped_release release;
-          store = open_sqlite(*path, options);
+          store = open_sqlite(path, options);
         } else {
           store = open_memory();
         }

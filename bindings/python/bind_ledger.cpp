@@ -21,19 +21,19 @@ py::object optional_id_to_py(const std::optional<EntryId>& id) {
   return id ? py::object(py::str(id->str())) : py::object(py::none());
 }
 
-EntryRequest entry_request(std::vector<Posting> postings, const std::optional<std::string>& id, std::string description,
-                           Metadata metadata, py::handle effective_at) {
+EntryRequest entry_request(std::vector<Posting> postings, const std::optional<Text>& id, const Text& description,
+                           TextMap metadata, py::handle effective_at) {
   return {.id = optional_id<EntryId>(id),
           .postings = std::move(postings),
-          .description = std::move(description),
-          .metadata = std::move(metadata),
+          .description = description.value,
+          .metadata = std::move(metadata.value),
           .effective_at = optional_time(effective_at, "effective_at")};
 }
 
-std::vector<EntryId> entry_ids(const std::vector<std::string>& ids) {
+std::vector<EntryId> entry_ids(const std::vector<Text>& ids) {
   std::vector<EntryId> out;
   out.reserve(ids.size());
-  for (const auto& id : ids) out.emplace_back(id);
+  for (const auto& id : ids) out.emplace_back(id.value);
   return out;
 }
 
@@ -53,13 +53,11 @@ void bind_ledger_types(py::module_& m) {
     for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     result.value(name.c_str(), value);
   }
-  py::enum_<BatchMode>(m, "BatchMode")
-      .value("ATOMIC", BatchMode::atomic)
-      .value("INDEPENDENT", BatchMode::independent);
+  py::enum_<BatchMode>(m, "BatchMode").value("ATOMIC", BatchMode::atomic).value("INDEPENDENT", BatchMode::independent);
 
   py::class_<Posting>(m, "Posting", "One leg: an account, a side and a positive amount in its currency.")
-      .def(py::init([](const std::string& account, Side side, const Money& amount) {
-             return Posting{AccountId(account), side, amount};
+      .def(py::init([](const Text& account, Side side, const Money& amount) {
+             return Posting{AccountId(account.value), side, amount};
            }),
            py::arg("account"), py::arg("side"), py::arg("amount"))
       .def_property_readonly("account", [](const Posting& p) { return p.account.str(); })
@@ -69,14 +67,22 @@ void bind_ledger_types(py::module_& m) {
       .def("__repr__", [](const Posting& p) {
         return fmt::format("Posting('{}', {}, {})", p.account.str(), to_string(p.side), p.amount.to_string());
       });
-  m.def("debit", [](const std::string& account, const Money& amount) { return Posting{AccountId(account), Side::debit, amount}; },
-        py::arg("account"), py::arg("amount"), "Posting(account, Side.DEBIT, amount).");
-  m.def("credit", [](const std::string& account, const Money& amount) { return Posting{AccountId(account), Side::credit, amount}; },
-        py::arg("account"), py::arg("amount"), "Posting(account, Side.CREDIT, amount).");
+  m.def(
+      "debit",
+      [](const Text& account, const Money& amount) {
+        return Posting{AccountId(account.value), Side::debit, amount};
+      },
+      py::arg("account"), py::arg("amount"), "Posting(account, Side.DEBIT, amount).");
+  m.def(
+      "credit",
+      [](const Text& account, const Money& amount) {
+        return Posting{AccountId(account.value), Side::credit, amount};
+      },
+      py::arg("account"), py::arg("amount"), "Posting(account, Side.CREDIT, amount).");
 
   py::class_<EntryRequest>(m, "EntryRequest", "A new entry, for post_batch.")
       .def(py::init(&entry_request), py::arg("postings"), py::kw_only(), py::arg("id") = py::none(),
-           py::arg("description") = "", py::arg("metadata") = Metadata{}, py::arg("effective_at") = py::none());
+           py::arg("description") = "", py::arg("metadata") = py::dict(), py::arg("effective_at") = py::none());
 
   py::class_<Entry>(m, "Entry", "A stored, immutable ledger entry.")
       .def_property_readonly("id", [](const Entry& e) { return e.id.str(); })
@@ -101,9 +107,10 @@ void bind_ledger_types(py::module_& m) {
   py::class_<PostOutcome>(m, "PostOutcome", "result (PostResult), entry (the stored Entry or None), account at fault.")
       .def_readonly("result", &PostOutcome::result)
       .def_readonly("entry", &PostOutcome::entry)
-      .def_property_readonly("account", [](const PostOutcome& o) {
-        return o.account ? py::object(py::str(o.account->str())) : py::object(py::none());
-      })
+      .def_property_readonly("account",
+                             [](const PostOutcome& o) {
+                               return o.account ? py::object(py::str(o.account->str())) : py::object(py::none());
+                             })
       .def_property_readonly("ok", [](const PostOutcome& o) { return o.result == PostResult::ok; })
       .def("__repr__", [](const PostOutcome& o) { return fmt::format("PostOutcome({})", to_string(o.result)); });
 
@@ -141,93 +148,100 @@ void bind_ledger(py::module_& m) {
   py::class_<Ledger>(m, "Ledger", "The append-only, double-entry journal: books.ledger.")
       .def(
           "post",
-          [](Ledger& ledger, std::vector<Posting> postings, const std::optional<std::string>& id,
-             std::string description, Metadata metadata, py::handle effective_at) {
+          [](Ledger& ledger, std::vector<Posting> postings, const std::optional<Text>& id, const Text& description,
+             TextMap metadata, py::handle effective_at) {
             const EntryRequest request =
-                entry_request(std::move(postings), id, std::move(description), std::move(metadata), effective_at);
+                entry_request(std::move(postings), id, description, std::move(metadata), effective_at);
             py::gil_scoped_release release;
             return ledger.post(request);
           },
           py::arg("postings"), py::kw_only(), py::arg("id") = py::none(), py::arg("description") = "",
-          py::arg("metadata") = Metadata{}, py::arg("effective_at") = py::none())
+          py::arg("metadata") = py::dict(), py::arg("effective_at") = py::none())
       .def(
           "transfer",
-          [](Ledger& ledger, const std::string& debit, const std::string& credit, const Money& amount,
-             const std::optional<std::string>& id, std::string description, Metadata metadata, py::handle effective_at) {
+          [](Ledger& ledger, const Text& debit, const Text& credit, const Money& amount, const std::optional<Text>& id,
+             const Text& description, TextMap metadata, py::handle effective_at) {
             const TransferRequest request{.id = optional_id<EntryId>(id),
-                                          .debit = AccountId(debit),
-                                          .credit = AccountId(credit),
+                                          .debit = AccountId(debit.value),
+                                          .credit = AccountId(credit.value),
                                           .amount = amount,
-                                          .description = std::move(description),
-                                          .metadata = std::move(metadata),
+                                          .description = description.value,
+                                          .metadata = std::move(metadata.value),
                                           .effective_at = optional_time(effective_at, "effective_at")};
             py::gil_scoped_release release;
             return ledger.transfer(request);
           },
           py::arg("debit"), py::arg("credit"), py::arg("amount"), py::kw_only(), py::arg("id") = py::none(),
-          py::arg("description") = "", py::arg("metadata") = Metadata{}, py::arg("effective_at") = py::none())
-      .def("post_batch", &Ledger::post_batch, py::arg("entries"), py::arg("mode") = BatchMode::atomic, Release())
+          py::arg("description") = "", py::arg("metadata") = py::dict(), py::arg("effective_at") = py::none())
+      .def(
+          "post_batch",
+          [](Ledger& ledger, const std::vector<EntryRequest>& entries, BatchMode mode) {
+            return ledger.post_batch(entries, mode);
+          },
+          py::arg("entries"), py::arg("mode") = BatchMode::atomic, Release())
       .def(
           "hold",
-          [](Ledger& ledger, std::vector<Posting> postings, py::handle timeout, const std::optional<std::string>& id,
-             std::string description, Metadata metadata, py::handle effective_at) {
+          [](Ledger& ledger, std::vector<Posting> postings, py::handle timeout, const std::optional<Text>& id,
+             const Text& description, TextMap metadata, py::handle effective_at) {
             const EntryRequest request =
-                entry_request(std::move(postings), id, std::move(description), std::move(metadata), effective_at);
+                entry_request(std::move(postings), id, description, std::move(metadata), effective_at);
             std::optional<std::chrono::microseconds> limit;
             if (!timeout.is_none()) limit = duration_from_py(timeout, "timeout");
             py::gil_scoped_release release;
             return ledger.hold(request, limit);
           },
           py::arg("postings"), py::kw_only(), py::arg("timeout") = py::none(), py::arg("id") = py::none(),
-          py::arg("description") = "", py::arg("metadata") = Metadata{}, py::arg("effective_at") = py::none())
+          py::arg("description") = "", py::arg("metadata") = py::dict(), py::arg("effective_at") = py::none())
       .def(
           "post_pending",
-          [](Ledger& ledger, const std::string& pending_id, std::optional<Money> amount,
-             const std::optional<std::string>& id) {
-            return ledger.post_pending(EntryId(pending_id), std::move(amount), optional_id<EntryId>(id));
+          [](Ledger& ledger, const Text& pending_id, std::optional<Money> amount, const std::optional<Text>& id) {
+            return ledger.post_pending(EntryId(pending_id.value), std::move(amount), optional_id<EntryId>(id));
           },
           py::arg("pending_id"), py::arg("amount") = py::none(), py::kw_only(), py::arg("id") = py::none(), Release())
       .def(
           "void_pending",
-          [](Ledger& ledger, const std::string& pending_id, const std::optional<std::string>& id) {
-            return ledger.void_pending(EntryId(pending_id), optional_id<EntryId>(id));
+          [](Ledger& ledger, const Text& pending_id, const std::optional<Text>& id) {
+            return ledger.void_pending(EntryId(pending_id.value), optional_id<EntryId>(id));
           },
           py::arg("pending_id"), py::kw_only(), py::arg("id") = py::none(), Release())
       .def(
           "post_pending_group",
-          [](Ledger& ledger, const std::vector<std::string>& ids, BatchMode mode) {
+          [](Ledger& ledger, const std::vector<Text>& ids, BatchMode mode) {
             return ledger.post_pending_group(entry_ids(ids), mode);
           },
           py::arg("pending_ids"), py::arg("mode") = BatchMode::atomic, Release())
       .def(
           "void_pending_group",
-          [](Ledger& ledger, const std::vector<std::string>& ids, BatchMode mode) {
+          [](Ledger& ledger, const std::vector<Text>& ids, BatchMode mode) {
             return ledger.void_pending_group(entry_ids(ids), mode);
           },
           py::arg("pending_ids"), py::arg("mode") = BatchMode::atomic, Release())
-      .def("void_expired_holds", &Ledger::void_expired_holds, Release())
+      .def(
+          "void_expired_holds", [](Ledger& ledger) { return ledger.void_expired_holds(); }, Release())
       .def(
           "reverse",
-          [](Ledger& ledger, const std::string& entry_id, const std::optional<std::string>& id, std::string description) {
-            return ledger.reverse(EntryId(entry_id), optional_id<EntryId>(id), std::move(description));
+          [](Ledger& ledger, const Text& entry_id, const std::optional<Text>& id, const Text& description) {
+            return ledger.reverse(EntryId(entry_id.value), optional_id<EntryId>(id), description.value);
           },
           py::arg("entry_id"), py::kw_only(), py::arg("id") = py::none(), py::arg("description") = "", Release())
       .def(
-          "entry", [](Ledger& ledger, const std::string& id) { return ledger.entry(EntryId(id)); }, py::arg("id"),
+          "entry", [](Ledger& ledger, const Text& id) { return ledger.entry(EntryId(id.value)); }, py::arg("id"),
           Release())
       .def(
           "balance",
-          [](Ledger& ledger, const std::string& account, py::handle as_of) {
-            const AccountId id(account);
+          [](Ledger& ledger, const Text& account, py::handle as_of) {
+            const AccountId id(account.value);
             if (as_of.is_none()) {
               py::gil_scoped_release release;
               return ledger.balance(id);
             }
-            if (PyLong_Check(as_of.ptr())) {
-              const auto sequence = static_cast<std::uint64_t>(int64_from_py(as_of, "as_of"));
+            if (PyLong_Check(as_of.ptr()) && !PyBool_Check(as_of.ptr())) {
+              const std::uint64_t sequence = uint64_from_py(as_of, "as_of");
               py::gil_scoped_release release;
               return ledger.balance_at_sequence(id, sequence);
             }
+            if (PyBool_Check(as_of.ptr()))
+              throw py::type_error("as_of: expected a datetime.datetime or an int, got bool");
             const Timestamp when = timestamp_from_py(as_of, "as_of");
             py::gil_scoped_release release;
             return ledger.balance_at(id, when);
@@ -236,29 +250,32 @@ void bind_ledger(py::module_& m) {
           "Balances now, or as of a datetime or an entry sequence number; None for an unknown account.")
       .def(
           "entries",
-          [](Ledger& ledger, const std::string& account, py::handle start, py::handle end, std::string cursor,
-             std::size_t limit) {
-            const EntryQuery query{.from = optional_time(start, "start"),
-                                   .to = optional_time(end, "end"),
-                                   .cursor = std::move(cursor),
-                                   .limit = limit};
+          [](Ledger& ledger, const Text& account, py::handle start, py::handle end, const Text& cursor,
+             py::handle limit) {
+            const EntryQuery query{.start = optional_time(start, "start"),
+                                   .end = optional_time(end, "end"),
+                                   .cursor = cursor.value,
+                                   .limit = static_cast<std::size_t>(uint64_from_py(limit, "limit"))};
+            const AccountId id(account.value);
             py::gil_scoped_release release;
-            return ledger.entries(AccountId(account), query);
+            return ledger.entries(id, query);
           },
           py::arg("account_id"), py::kw_only(), py::arg("start") = py::none(), py::arg("end") = py::none(),
           py::arg("cursor") = "", py::arg("limit") = 100, "One page of an account's entries, oldest first.")
-      .def("verify", &Ledger::verify, Release())
+      .def(
+          "verify", [](Ledger& ledger) { return ledger.verify(); }, Release())
       .def(
           "export",
-          [](Ledger& ledger, const std::string& format, const std::optional<std::string>& account) {
+          [](Ledger& ledger, const Text& format, const std::optional<Text>& account) {
             ExportFormat chosen = ExportFormat::ledger;
-            if (format == "beancount") {
+            if (format.value == "beancount") {
               chosen = ExportFormat::beancount;
-            } else if (format != "ledger") {
-              throw InvalidArgument("format", fmt::format("'{}' is not 'ledger' or 'beancount'", format));
+            } else if (format.value != "ledger") {
+              throw InvalidArgument("format", "must be 'ledger' or 'beancount'");
             }
+            const auto id = optional_id<AccountId>(account);
             py::gil_scoped_release release;
-            return ledger.export_journal(chosen, optional_id<AccountId>(account));
+            return ledger.export_journal(chosen, id);
           },
           py::arg("format") = "ledger", py::arg("account_id") = py::none());
 }

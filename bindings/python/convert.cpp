@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 namespace billing::python {
 namespace {
 
@@ -81,6 +83,50 @@ std::int64_t int64_from_py(py::handle value, std::string_view field) {
   if (overflow != 0) throw Overflow(std::string(field), "is beyond the 64-bit range");
   if (result == -1 && PyErr_Occurred()) throw py::error_already_set();
   return result;
+}
+
+int int_from_py(py::handle value, std::string_view field) {
+  const std::int64_t wide = int64_from_py(value, field);
+  if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max()) {
+    throw Overflow(std::string(field), "is beyond the range of a 32-bit int");
+  }
+  return static_cast<int>(wide);
+}
+
+std::uint64_t uint64_from_py(py::handle value, std::string_view field) {
+  if (!PyLong_Check(value.ptr()) || PyBool_Check(value.ptr())) type_error(field, "an int", value);
+  int overflow = 0;
+  const long long small = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (small == -1 && overflow == 0 && PyErr_Occurred()) throw py::error_already_set();
+  if (overflow < 0 || (overflow == 0 && small < 0)) throw InvalidArgument(std::string(field), "must not be negative");
+  const unsigned long long result = PyLong_AsUnsignedLongLong(value.ptr());
+  if (result == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+    PyErr_Clear();
+    throw Overflow(std::string(field), "is beyond the 64-bit range");
+  }
+  return result;
+}
+
+std::string path_from_py(py::handle value, std::string_view field) {
+  py::object path = py::reinterpret_borrow<py::object>(value);
+  if (!PyUnicode_Check(value.ptr())) {
+    if (PyBytes_Check(value.ptr()) || !PyObject_HasAttrString(value.ptr(), "__fspath__")) {
+      type_error(field, "a str or an os.PathLike of one", value);
+    }
+    path = py::reinterpret_steal<py::object>(PyOS_FSPath(value.ptr()));
+    if (!path) throw py::error_already_set();
+    if (!PyUnicode_Check(path.ptr())) type_error(field, "a str or an os.PathLike of one", path);
+  }
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(path.ptr(), &size);
+  if (data == nullptr) throw py::error_already_set();
+  std::string out(data, static_cast<std::size_t>(size));
+  if (out.find('\0') != std::string::npos) {
+    throw InvalidArgument(std::string(field),
+                          "holds a NUL byte, which no file name can; the file opened would be "
+                          "another one");
+  }
+  return out;
 }
 
 }  // namespace billing::python

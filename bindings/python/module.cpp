@@ -14,6 +14,7 @@ void bind_accounts(py::module_& m);
 void bind_ledger_types(py::module_& m);
 void bind_ledger(py::module_& m);
 void bind_books(py::module_& m);
+void install_guard(py::module_& m);
 }  // namespace billing::python
 
 PYBIND11_MODULE(_billing, m) {
@@ -27,4 +28,5 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_accounts(m);
   billing::python::bind_ledger(m);
   billing::python::bind_books(m);
+  billing::python::install_guard(m);  // last: it guards every function bound above
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -25,8 +26,15 @@ struct AccountIdTag {
 using AccountId = Id<AccountIdTag>;
 
 /// Free-form string pairs kept with accounts and entries. Sorted, so that equal maps encode alike.
-/// At most 64 pairs; keys 1 to 64 bytes, values up to 1,024 bytes.
+/// At most 64 pairs; keys are 1 to 64 bytes of UTF-8, not only white space and without control
+/// characters; values are up to 1,024 bytes of UTF-8 (any characters).
 using Metadata = std::map<std::string, std::string, std::less<>>;
+inline constexpr std::size_t k_max_metadata_pairs = 64;
+inline constexpr std::size_t k_max_metadata_key_bytes = 64;
+inline constexpr std::size_t k_max_metadata_value_bytes = 1024;
+
+/// The longest account name, in bytes of UTF-8.
+inline constexpr std::size_t k_max_account_name_bytes = 256;
 
 /// A side of a posting, and the side on which an account's balance normally grows.
 enum class Side : std::uint8_t { debit, credit };
@@ -70,7 +78,7 @@ struct Balances {
 struct AccountRequest {
   std::optional<AccountId> id{};  ///< made by the IdSource when absent
   Currency currency;
-  std::string name{};  ///< 1 to 256 bytes
+  std::string name{};  ///< 1 to 256 bytes of UTF-8, not only white space, no control characters
   Side normal_side = Side::debit;
   AccountStatus status = AccountStatus::active;  ///< pending or active
   /// Debits (posted and pending) may not pass credits posted by more than `limit` (0 when absent).

@@ -51,16 +51,18 @@ class Accounts {
  public:
   explicit Accounts(detail::Context& context) noexcept : context_(context) {}
 
-  /// Opens an account. Throws InvalidArgument (naming the field) for an empty or over-long name, a
-  /// status other than pending or active, both balance flags, a limit without exactly one flag or
-  /// below zero, or bad metadata; CurrencyMismatch when the limit's currency is not the account's.
-  /// Nothing is stored then.
+  /// Opens an account. Throws InvalidArgument (naming the field) for a name that is empty, over-long,
+  /// only white space or holds a control character (AccountRequest::name), a status other than pending or active, both
+  /// balance flags, a limit without exactly one flag or below zero, or bad metadata; CurrencyMismatch when the limit's
+  /// currency is not the account's. Nothing is stored then.
   AccountOutcome create(const AccountRequest& request);
 
   /// The account with `id`, or nullopt.
   [[nodiscard]] std::optional<Account> get(const AccountId& id);
 
-  /// Up to `limit` (1 to 1,000) accounts in id order after `cursor`, only those with `status` when given.
+  /// Up to `limit` (1 to 1,000) accounts in id order after `cursor` (the id the previous page's next_cursor
+  /// gave, or empty), only those with `status` when given. Throws InvalidArgument (field "limit" or "cursor")
+  /// for a limit outside 1..1,000 or a cursor that is not an account id.
   [[nodiscard]] Page<Account> list(std::optional<AccountStatus> status = std::nullopt, const std::string& cursor = "",
                                    std::size_t limit = 100);
 

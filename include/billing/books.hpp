@@ -3,7 +3,9 @@
 // no rule of its own, and no area reaches another through it.
 //
 // A Books is safe to share between threads. A transaction() belongs to the thread that opened it:
-// every call that thread makes on these books joins it until it commits or is dropped.
+// every call that thread makes on these books joins it until it is dropped. Between commit() and the
+// end of the transaction, a write on that thread throws Misuse (it would otherwise commit on its own)
+// and a read runs on its own.
 //
 //   billing::Books books(billing::open_sqlite("books.db"));
 //   auto cash = books.accounts().create({.currency = Currency("USD"), .name = "Cash"});
@@ -11,7 +13,7 @@
 //     auto work = books.transaction();
 //     (void)books.ledger().transfer({.debit = a, .credit = b, .amount = Money::parse("5.00 USD")});
 //     (void)books.ledger().transfer({.debit = b, .credit = c, .amount = Money::parse("5.00 USD")});
-//     work.commit();                                      // both transfers, or neither
+//     work->commit();                                     // both transfers, or neither
 //   }
 #pragma once
 
@@ -29,7 +31,8 @@ class Context;
 }
 
 /// A unit of work that the calls of the thread that opened it join. Commits on commit(); rolls back
-/// and ends in its destructor otherwise.
+/// in its destructor otherwise. It ends in its destructor either way: until then, after commit(), the
+/// thread's writes throw Misuse and its reads run on their own.
 class BooksTransaction {
  public:
   BooksTransaction(const BooksTransaction&) = delete;
@@ -61,7 +64,8 @@ class Books {
   [[nodiscard]] Ledger& ledger() noexcept { return ledger_; }
   [[nodiscard]] Idempotency& idempotency() noexcept { return idempotency_; }
 
-  /// Opens a write unit of work for this thread. Throws Misuse when this thread already has one open.
+  /// Opens a write unit of work for this thread. Throws Misuse when this thread already has one that has
+  /// not ended (open, or committed and not yet destroyed).
   [[nodiscard]] std::unique_ptr<BooksTransaction> transaction();
 
   [[nodiscard]] const Clock& clock() const noexcept;

@@ -8,6 +8,7 @@
 //   Currency credits = Currency::register_unit("CREDITS", 3, "Prepaid credits");
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ class Currency {
  public:
   /// The most minor units (places) a registered unit may have: 10^18 minor units still fit a Money.
   static constexpr int k_max_minor_units = 18;
+  /// The longest name a registered unit may have, in bytes of UTF-8.
+  static constexpr std::size_t k_max_name_bytes = 64;
+  /// The most units one process may register. Units are process-wide and never removed, so a host that
+  /// registers one per request (or per tenant) would grow the table without end.
+  static constexpr std::size_t k_max_registered_units = 1000;
 
   /// The currency with alphabetic code `code` ("USD", case-sensitive). Throws UnknownCurrency (field
   /// "currency") when it is neither in the ISO 4217 table nor registered.
@@ -41,8 +47,11 @@ class Currency {
 
   /// Registers a unit of account that is not an ISO currency, and returns it.
   /// `code` is 2 to 16 characters of A-Z, 0-9 and '_', starting with a letter, and not an ISO code;
-  /// `minor_units` is 0..k_max_minor_units. Registering the same code again with the same places and name
-  /// returns the existing unit; with other places or another name it throws InvalidArgument.
+  /// `minor_units` is 0..k_max_minor_units; `name` is 1 to k_max_name_bytes bytes of UTF-8 without control
+  /// characters, and not only white space. Registering the same code again with the same places and name
+  /// returns the existing unit; with other places or another name it throws InvalidArgument (field "code").
+  /// Beyond k_max_registered_units units it throws InvalidArgument (field "code"). Each check comes before
+  /// any change; a refused call registers nothing.
   static Currency register_unit(std::string_view code, int minor_units, std::string_view name);
 
   [[nodiscard]] std::string_view code() const noexcept { return record_->code; }

@@ -59,9 +59,14 @@ class Decimal {
   /// The value coefficient * 10^-scale. Throws InvalidArgument (field "scale") unless 0 <= scale <= k_max_scale.
   [[nodiscard]] static Decimal from_coefficient(Coefficient coefficient, int scale);
 
-  /// Parses "12.34", "-0.5", "+7", "1E-7" or "2.5e3". The scale is the number of places written, less the
-  /// exponent (never below 0). Throws InvalidAmount naming `field` when the text is not such a number, and
-  /// Overflow when it needs more than k_max_scale places or a larger coefficient.
+  /// The longest text parse() reads; longer text is refused before it is read.
+  static constexpr std::size_t k_max_text_bytes = 160;
+
+  /// Parses "12.34", "-0.5", "+7", ".5", "1E-7" or "2.5e3": an optional sign, digits with at most one point
+  /// that has a digit after it ("5." is refused), then an optional exponent of 1 to 4 digits. The scale is
+  /// the number of places written, less the exponent (never below 0). Throws InvalidAmount naming `field`
+  /// when the text is not such a number or is longer than k_max_text_bytes, and Overflow when it needs more
+  /// than k_max_scale places or a larger coefficient.
   [[nodiscard]] static Decimal parse(std::string_view text, std::string_view field = "decimal");
 
   [[nodiscard]] const Coefficient& coefficient() const noexcept { return coefficient_; }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -55,25 +56,42 @@ struct [[nodiscard]] IdempotentOutcome {
   std::string outcome{};  ///< executed and replayed: the stored outcome
 };
 
+/// How long keys live. A window or lease of zero would switch idempotency off without a word (every retry
+/// would find its key forgotten and run again), so configure() refuses both, and values beyond their bounds.
 struct IdempotencyOptions {
-  /// How long a completed key is remembered.
+  /// How long a completed key is remembered: more than zero, at most k_max_window.
   std::chrono::microseconds window = std::chrono::hours(24);
-  /// How long an in-flight claim is honoured; past it, another request may take the key over.
+  /// How long an in-flight claim is honoured; past it, another request may take the key over. More than
+  /// zero, at most the window (a claim must not outlive the record that holds it).
   std::chrono::microseconds lease = std::chrono::seconds(30);
+
+  static constexpr std::chrono::microseconds k_max_window = std::chrono::hours(24 * 366);
 };
+
+/// The longest key and scope, and the longest canonical request and stored outcome, in bytes.
+inline constexpr std::size_t k_max_idempotency_key_bytes = 255;
+inline constexpr std::size_t k_max_idempotency_request_bytes = 1 << 20;
+inline constexpr std::size_t k_max_idempotency_outcome_bytes = 1 << 20;
 
 class Idempotency {
  public:
   explicit Idempotency(detail::Context& context) noexcept : context_(context) {}
 
-  /// Replaces the options. Not thread-safe against concurrent run() calls; set once at start-up.
-  void configure(IdempotencyOptions options) { options_ = options; }
+  /// Replaces the options. Throws InvalidArgument (field "window" or "lease") unless
+  /// 0 < window <= IdempotencyOptions::k_max_window and 0 < lease <= window; the options are unchanged
+  /// then. Not thread-safe against concurrent run() calls; set once at start-up.
+  ///
+  ///   books.idempotency().configure({.window = std::chrono::hours(1), .lease = std::chrono::seconds(10)});
+  void configure(IdempotencyOptions options);
   [[nodiscard]] const IdempotencyOptions& options() const noexcept { return options_; }
 
   /// Runs `work` at most once for `key` and `request` (canonical bytes: equal requests must encode
   /// alike, as canonical_encoding() in canonical.hpp makes them). `work` runs inside the key's unit of
   /// work, which every Books call on this thread joins; its return value is stored as the outcome.
-  /// Throws InvalidArgument for a malformed key, and StorageError when the claim cannot be stored.
+  /// Throws InvalidArgument for a malformed key (field "key" or "scope": key 1 to 255 bytes, scope 0 to
+  /// 255), a request longer than k_max_idempotency_request_bytes (field "request"), both before anything
+  /// is claimed, and StorageError when the claim cannot be stored. An outcome longer than
+  /// k_max_idempotency_outcome_bytes is refused as if the work had thrown InvalidArgument (field "outcome").
   /// When `work` throws (or its unit of work fails to commit), its writes roll back, the key is
   /// released and that exception is rethrown unchanged. If the release fails as well, its failure is
   /// dropped rather than thrown in place of the work's: the claim then stays until its lease runs out.

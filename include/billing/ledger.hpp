@@ -75,13 +75,31 @@ struct [[nodiscard]] PostOutcome {
   std::optional<AccountId> account{};
 };
 
+/// What one call may ask of the ledger. Each is checked before any work starts, and a call beyond one
+/// throws InvalidArgument naming the field; docs/ledger.md and docs/python.md list them.
+inline constexpr std::size_t k_max_postings = 1024;           ///< postings in one entry (at least 2)
+inline constexpr std::size_t k_max_description_bytes = 1024;  ///< UTF-8, no control characters
+inline constexpr std::size_t k_max_batch = 10'000;            ///< entries in post_batch, holds in a group
+inline constexpr std::chrono::microseconds k_max_hold_timeout = std::chrono::hours(24 * 366);
+/// effective_at lies in [k_effective_at_min, k_effective_at_end): from the Unix epoch (so that every
+/// exported entry follows the accounts' opening directives) to 2200-01-01T00:00:00Z, before which no real
+/// movement of money falls and beyond which sit sentinels such as datetime.max.
+inline constexpr Timestamp k_effective_at_min = Timestamp::from_unix_micros(0);
+inline constexpr Timestamp k_effective_at_end = Timestamp::from_unix_micros(7'258'118'400'000'000);
+
 /// A new entry: two or more postings that balance per currency.
+///
+/// No entry may debit and credit the same account: on that account such an entry nets out, yet it would
+/// grow both of its running totals; one posting of the net amount says the same. That holds for every
+/// door (post, post_batch, transfer, hold): the ledger refuses it as malformed input, an InvalidArgument
+/// naming the later posting ("postings[1].account"). Several postings on one side of an account are fine.
 struct EntryRequest {
-  std::optional<EntryId> id{};  ///< made by the IdSource when absent; give one to make retries safe
-  std::vector<Posting> postings{};
-  std::string description{};  ///< up to 1,024 bytes
+  std::optional<EntryId> id{};      ///< made by the IdSource when absent; give one to make retries safe
+  std::vector<Posting> postings{};  ///< 2 to k_max_postings
+  std::string description{};        ///< up to k_max_description_bytes of UTF-8, no control characters
   Metadata metadata{};
-  std::optional<Timestamp> effective_at{};  ///< now when absent
+  /// Now when absent; else within [k_effective_at_min, k_effective_at_end).
+  std::optional<Timestamp> effective_at{};
 };
 
 /// The common two-posting case: `amount` leaves `credit` and arrives in `debit`.
@@ -112,12 +130,14 @@ struct AccountBalance {
   std::uint64_t as_of_sequence{};    ///< the last entry counted
 };
 
-/// Entries of one account, oldest first.
+/// Entries of one account, oldest first, recorded in [start, end).
 struct EntryQuery {
-  std::optional<Timestamp> from{};  ///< recorded at or after
-  std::optional<Timestamp> to{};    ///< recorded before
-  std::string cursor{};             ///< from the previous page's next_cursor
-  std::size_t limit = 100;          ///< 1 to 1,000
+  std::optional<Timestamp> start{};  ///< recorded at or after
+  std::optional<Timestamp> end{};    ///< recorded before; not before start
+  /// Empty, or the previous page's next_cursor for this account. A cursor names the account it was made
+  /// for, so that one from another account's listing is refused rather than read as a position here.
+  std::string cursor{};
+  std::size_t limit = 100;  ///< 1 to 1,000
 };
 
 /// What verify() found.
@@ -142,16 +162,20 @@ class Ledger {
   explicit Ledger(detail::Context& context) noexcept : context_(context) {}
 
   /// Posts one entry. Throws InvalidArgument (naming the field, such as "postings[1].amount") for
-  /// fewer than two postings, a non-positive amount, an over-long description or bad metadata.
+  /// fewer than two or more than k_max_postings postings, a non-positive amount, an account both debited
+  /// and credited, an over-long or control-character description, bad metadata or an effective_at outside
+  /// its window (EntryRequest). Nothing is posted then.
   PostOutcome post(const EntryRequest& request);
-  /// Posts a two-posting entry. Throws InvalidArgument when debit and credit are the same account.
+  /// Posts a two-posting entry. Throws InvalidArgument (field "credit") when debit and credit are the same
+  /// account, the rule every entry follows (EntryRequest), and otherwise as post() does.
   PostOutcome transfer(const TransferRequest& request);
   /// Posts many entries in one unit of work, one outcome per entry in order. Input errors in any entry
-  /// throw before anything is posted.
+  /// throw before anything is posted, named by the entry's index ("[3].postings"); so do more than
+  /// k_max_batch entries (field "entries").
   std::vector<PostOutcome> post_batch(const std::vector<EntryRequest>& requests, BatchMode mode = BatchMode::atomic);
 
-  /// Places a hold: the postings move pending balances only. With a timeout, the hold can no longer be
-  /// posted once it has passed (it can still be voided).
+  /// Places a hold: the postings move pending balances only. With a timeout (more than zero, at most
+  /// k_max_hold_timeout), the hold can no longer be posted once it has passed (it can still be voided).
   PostOutcome hold(const EntryRequest& request, std::optional<std::chrono::microseconds> timeout = std::nullopt);
   /// Posts a hold in full, or, for a two-posting hold, `amount` of it (the rest is released).
   /// `id` names the new entry (made by the IdSource when absent).
@@ -159,7 +183,8 @@ class Ledger {
                            std::optional<EntryId> id = std::nullopt);
   /// Releases a hold without posting it.
   PostOutcome void_pending(const EntryId& pending_id, std::optional<EntryId> id = std::nullopt);
-  /// Posts (in full) or voids a group of holds in one unit of work, one outcome per hold.
+  /// Posts (in full) or voids a group of holds in one unit of work, one outcome per hold. Throws
+  /// InvalidArgument (field "pending_ids") for more than k_max_batch holds.
   std::vector<PostOutcome> post_pending_group(const std::vector<EntryId>& pending_ids,
                                               BatchMode mode = BatchMode::atomic);
   std::vector<PostOutcome> void_pending_group(const std::vector<EntryId>& pending_ids,
@@ -177,10 +202,13 @@ class Ledger {
   [[nodiscard]] std::optional<AccountBalance> balance(const AccountId& account);
   /// As of the last entry recorded at or before `when`.
   [[nodiscard]] std::optional<AccountBalance> balance_at(const AccountId& account, Timestamp when);
-  /// As of entry `sequence` (after it was applied).
+  /// As of entry `sequence` (after it was applied); a sequence beyond the last entry answers as of the last
+  /// entry, and as_of_sequence says which that was.
   [[nodiscard]] std::optional<AccountBalance> balance_at_sequence(const AccountId& account, std::uint64_t sequence);
 
-  /// One page of an account's entries. Throws InvalidArgument for a malformed cursor or limit.
+  /// One page of an account's entries. Throws InvalidArgument naming the field for a limit outside
+  /// 1..1,000 ("limit"), an end before the start ("end"), or a cursor this ledger did not return for this
+  /// account ("cursor").
   [[nodiscard]] Page<Entry> entries(const AccountId& account, const EntryQuery& query = {});
 
   /// Walks the whole chain: re-derives every hash and every running total from the postings, and
@@ -189,6 +217,8 @@ class Ledger {
 
   /// The journal of the whole ledger, or of entries touching one account, as text. Holds and voids
   /// appear as comments; posted amounts as transactions, so a tool's balances equal posted balances.
+  /// Account ids become account names by an escaping that is injective in each format (docs/ledger.md,
+  /// "Export"): two accounts never share a name, and each name decodes back to its id.
   [[nodiscard]] std::string export_journal(ExportFormat format, std::optional<AccountId> account = std::nullopt);
 
  private:

@@ -34,6 +34,8 @@ class Money {
  public:
   static constexpr std::int64_t k_max_minor = std::numeric_limits<std::int64_t>::max();
   static constexpr std::int64_t k_min_minor = -k_max_minor;
+  /// The most shares allocate() and split() make in one call; more is refused before any work starts.
+  static constexpr std::size_t k_max_parts = 10'000;
 
   /// `amount` in `currency`. Throws InvalidAmount (field "amount") when the amount has more places than the
   /// currency (12.345 USD), and Overflow when it is beyond the range above. Trailing zeros are fine (12.340 USD).
@@ -47,8 +49,8 @@ class Money {
 
   [[nodiscard]] static Money zero(Currency currency) noexcept { return Money(0, currency, Unchecked{}); }
 
-  /// Parses "12.34 USD": an amount, one space, a currency code. Throws InvalidAmount (field "money") when
-  /// the text is not of that shape, then as the constructor does.
+  /// Parses "12.34 USD": an amount (as Decimal::parse reads it), one space, a currency code. Throws
+  /// InvalidAmount (field "money") when the text is not of that shape, then as the constructor does.
   [[nodiscard]] static Money parse(std::string_view text);
 
   [[nodiscard]] std::int64_t minor() const noexcept { return minor_; }
@@ -103,12 +105,13 @@ class Money {
   /// Splits this amount in proportion to `ratios` without losing or creating a minor unit: each share is
   /// rounded toward zero, and the minor units left over go one each to the shares with the largest
   /// remainders (the earlier share on a tie). The shares sum exactly to this amount and carry its sign.
-  /// Throws InvalidArgument (field "ratios") for an empty list, a negative ratio or an all-zero list.
+  /// Throws InvalidArgument (field "ratios") for an empty list, more than k_max_parts ratios, a negative
+  /// ratio or an all-zero list.
   [[nodiscard]] std::vector<Money> allocate(std::span<const std::uint64_t> ratios) const;
   [[nodiscard]] std::vector<Money> allocate(std::span<const Decimal> ratios) const;
 
   /// allocate() with `parts` equal ratios: 1.00 split 3 ways is 0.34, 0.33, 0.33.
-  /// Throws InvalidArgument (field "parts") when parts is 0.
+  /// Throws InvalidArgument (field "parts") unless 1 <= parts <= k_max_parts.
   [[nodiscard]] std::vector<Money> split(std::size_t parts) const;
 
   /// "12.34 USD", "-5 JPY", "0.125 BHD": the amount with the currency's places, a space, the code.
@@ -124,6 +127,8 @@ class Money {
   }
   [[noreturn]] static void throw_mismatch(Currency a, Currency b);
   [[noreturn]] static void throw_overflow(std::string_view operation);
+  /// Throws InvalidArgument naming `field` when `count` shares are more than k_max_parts.
+  static void check_parts(std::size_t count, std::string_view field);
 
   std::int64_t minor_;
   Currency currency_;

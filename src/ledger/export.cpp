@@ -25,13 +25,68 @@ bool moves_posted(EntryKind kind) {
   return kind == EntryKind::posted || kind == EntryKind::post_pending || kind == EntryKind::reversal;
 }
 
-// ledger-cli: names end at two spaces and must not look like virtual accounts.
+// Account names in the two formats. Each mapping is injective, so that two accounts never merge into one
+// name: every character outside a small safe set is escaped, the escape character included, and the
+// escaped text decodes back to the id (docs/ledger.md, "Export", gives both rules).
+
+std::string hex_byte(char c) { return fmt::format("{:02X}", static_cast<unsigned char>(c)); }
+
+bool ascii_alnum(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// ledger-cli and hledger: letters, digits and "-_./@" stay; ':' stays where it separates two non-empty
+// components; anything else becomes %XX. So '(' and '[' (virtual accounts), ';' (a comment), a leading
+// '!' or '*' (a posting's state) and an empty component can never change what a name means.
 std::string ledger_account(const AccountId& id) {
-  std::string name = id.str();
-  for (char& c : name) {
-    if (c == '(' || c == ')' || c == '[' || c == ']' || c == ';') c = '_';
+  const std::string& text = id.str();
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const bool separator = c == ':' && i > 0 && i + 1 < text.size() && text[i - 1] != ':' && text[i + 1] != ':';
+    const bool safe = ascii_alnum(c) || c == '-' || c == '_' || c == '.' || c == '/' || c == '@';
+    if (safe || separator) {
+      out += c;
+    } else {
+      out += '%';
+      out += hex_byte(c);
+    }
   }
-  return name;
+  return out;
+}
+
+// beancount: Root:Component:..., each component [A-Z0-9][A-Za-z0-9-]*. An id's ':'-separated parts become
+// components. Within one, letters and digits stay and any other character becomes -XX ('-' included),
+// so '-' always starts an escape. A component that starts with a lower-case letter has it capitalised;
+// any other component (upper-case or digit first, an escape first, or empty) is prefixed with '0'. So a
+// component starting with an upper-case letter was capitalised, one starting with '0' was prefixed, and
+// the id comes back unchanged: cash -> Cash, Cash -> 0Cash, 42 -> 042, (cash) -> 0-28cash-29.
+std::string bean_component(std::string_view part) {
+  std::string escaped;
+  for (const char c : part) {
+    if (ascii_alnum(c)) {
+      escaped += c;
+    } else {
+      escaped += '-';
+      escaped += hex_byte(c);
+    }
+  }
+  if (!escaped.empty() && escaped[0] >= 'a' && escaped[0] <= 'z') {
+    escaped[0] = static_cast<char>(escaped[0] - 'a' + 'A');
+    return escaped;
+  }
+  return '0' + escaped;
+}
+
+std::string bean_account(const Account& account) {
+  std::string out = account.normal_side == Side::debit ? "Assets" : "Liabilities";
+  const std::string_view id = account.id.str();
+  for (std::size_t start = 0;;) {
+    const std::size_t colon = id.find(':', start);
+    out += ':';
+    out += bean_component(id.substr(start, colon == std::string_view::npos ? std::string_view::npos : colon - start));
+    if (colon == std::string_view::npos) return out;
+    start = colon + 1;
+  }
 }
 
 std::string ledger_amount(const Posting& posting) {
@@ -40,31 +95,6 @@ std::string ledger_amount(const Posting& posting) {
   const bool plain = std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
   return fmt::format("{} {}", signed_amount.amount().to_string(),
                      plain ? std::string(code) : fmt::format("\"{}\"", code));
-}
-
-// beancount: Root:Component, components start with a capital or digit and hold letters, digits, '-'.
-std::string bean_account(const Account& account) {
-  std::string out = account.normal_side == Side::debit ? "Assets" : "Liabilities";
-  std::string component;
-  const auto flush = [&] {
-    if (component.empty()) component = "X";
-    if (component[0] >= 'a' && component[0] <= 'z') component[0] = static_cast<char>(component[0] - 'a' + 'A');
-    if (!((component[0] >= 'A' && component[0] <= 'Z') || (component[0] >= '0' && component[0] <= '9'))) {
-      component.insert(0, "X");
-    }
-    out += ':' + component;
-    component.clear();
-  };
-  for (char c : account.id.str()) {
-    if (c == ':') {
-      flush();
-      continue;
-    }
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    component += ok ? c : '-';
-  }
-  flush();
-  return out;
 }
 
 std::string bean_string(std::string_view text) {

@@ -23,12 +23,34 @@ detail::Operation target_operation(EntryKind kind, const EntryId& target, std::o
 // An atomic batch stands or falls together: one real rejection turns every other outcome into batch_failed.
 bool rejects_batch(PostResult result) { return result != PostResult::ok && result != PostResult::exists; }
 
-std::uint64_t parse_cursor(const std::string& cursor) {
+// A listing cursor: the sequence of the last entry of the page and a tag that binds it to the account
+// listed, "<sequence>-<16 hex digits>". A cursor from another account's listing, or an edited one, fails the
+// tag and is refused rather than read as a position in this account's entries.
+constexpr std::size_t k_max_cursor = 20 + 1 + 16;
+
+std::string cursor_tag(const AccountId& account, std::uint64_t sequence) {
+  const std::string sequence_text = std::to_string(sequence);
+  const Hash digest = detail::sha256(
+      {"billing entries cursor", std::string_view("\0", 1), account.str(), std::string_view("\0", 1), sequence_text});
+  return to_hex(digest).substr(0, 16);
+}
+
+std::string make_cursor(const AccountId& account, std::uint64_t sequence) {
+  return fmt::format("{}-{}", sequence, cursor_tag(account, sequence));
+}
+
+std::uint64_t parse_cursor(const AccountId& account, const std::string& cursor) {
   if (cursor.empty()) return 0;
+  const auto refuse = [] {
+    return InvalidArgument("cursor", "is not a next_cursor that entries() returned for this account");
+  };
+  const auto dash = cursor.find('-');
+  if (cursor.size() > k_max_cursor || dash == std::string::npos) throw refuse();
   std::uint64_t sequence = 0;
-  const auto [end, error] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), sequence);
-  if (error != std::errc() || end != cursor.data() + cursor.size()) {
-    throw InvalidArgument("cursor", fmt::format("'{}' is not a cursor this ledger returned", cursor));
+  const auto [end, error] = std::from_chars(cursor.data(), cursor.data() + dash, sequence);
+  if (error != std::errc() || end != cursor.data() + dash ||
+      cursor.compare(dash + 1, std::string::npos, cursor_tag(account, sequence)) != 0) {
+    throw refuse();
   }
   return sequence;
 }
@@ -47,6 +69,13 @@ AccountBalance make_balance(const Account& account, const Balances& totals, std:
           .net = as_of.net_balance(),
           .available = current ? as_of.available() : std::nullopt,
           .as_of_sequence = sequence};
+}
+
+void check_batch(std::size_t size, std::string_view field) {
+  if (size > k_max_batch) {
+    throw InvalidArgument(std::string(field),
+                          fmt::format("{} is more than the {} one call may hold", size, k_max_batch));
+  }
 }
 
 }  // namespace
@@ -108,6 +137,7 @@ PostOutcome Ledger::post(const EntryRequest& request) {
 }
 
 PostOutcome Ledger::transfer(const TransferRequest& request) {
+  // The rule validate() applies to every entry (no account on both sides), named after this door's field.
   if (request.debit == request.credit) throw InvalidArgument("credit", "must be another account than the debit");
   return post(
       {.id = request.id,
@@ -118,6 +148,7 @@ PostOutcome Ledger::transfer(const TransferRequest& request) {
 }
 
 std::vector<PostOutcome> Ledger::post_batch(const std::vector<EntryRequest>& requests, BatchMode mode) {
+  check_batch(requests.size(), "entries");
   std::vector<detail::Operation> operations;
   operations.reserve(requests.size());
   for (const EntryRequest& request : requests) operations.push_back(entry_operation(EntryKind::posted, request));
@@ -142,14 +173,18 @@ PostOutcome Ledger::void_pending(const EntryId& pending_id, std::optional<EntryI
 }
 
 std::vector<PostOutcome> Ledger::post_pending_group(const std::vector<EntryId>& pending_ids, BatchMode mode) {
+  check_batch(pending_ids.size(), "pending_ids");
   std::vector<detail::Operation> operations;
+  operations.reserve(pending_ids.size());
   for (const EntryId& id : pending_ids)
     operations.push_back(target_operation(EntryKind::post_pending, id, std::nullopt));
   return run(operations, mode);
 }
 
 std::vector<PostOutcome> Ledger::void_pending_group(const std::vector<EntryId>& pending_ids, BatchMode mode) {
+  check_batch(pending_ids.size(), "pending_ids");
   std::vector<detail::Operation> operations;
+  operations.reserve(pending_ids.size());
   for (const EntryId& id : pending_ids)
     operations.push_back(target_operation(EntryKind::void_pending, id, std::nullopt));
   return run(operations, mode);
@@ -198,10 +233,11 @@ std::optional<AccountBalance> Ledger::balance_at(const AccountId& account, Times
 
 Page<Entry> Ledger::entries(const AccountId& account, const EntryQuery& query) {
   detail::check_page_limit(query.limit);
-  const std::uint64_t after = parse_cursor(query.cursor);
+  if (query.start && query.end && *query.end < *query.start) throw InvalidArgument("end", "is before start");
+  const std::uint64_t after = parse_cursor(account, query.cursor);
   return context_.read([&](UnitOfWork& work) {
-    return detail::make_page(work->ledger().for_account(account, after, query.from, query.to, query.limit + 1),
-                             query.limit, [](const Entry& entry) { return std::to_string(entry.sequence); });
+    return detail::make_page(work->ledger().for_account(account, after, query.start, query.end, query.limit + 1),
+                             query.limit, [&](const Entry& entry) { return make_cursor(account, entry.sequence); });
   });
 }
 

@@ -3,14 +3,12 @@
 #include <algorithm>
 
 #include "billing/error.hpp"
+#include "text.hpp"
 
 namespace billing::detail {
 namespace {
 
 __extension__ using wide_int = __int128;  // sums of up to 1,024 amounts below 2^63 cannot overflow it
-
-constexpr std::size_t k_max_description = 1024;
-constexpr std::size_t k_max_postings = 1024;
 
 std::int64_t& total_for(Balances& totals, Side side, bool pending) {
   if (side == Side::debit) return pending ? totals.debits_pending : totals.debits_posted;
@@ -89,6 +87,18 @@ std::optional<PostResult> constraint_broken(const Account& account, const Balanc
   return std::nullopt;
 }
 
+// The first posting that credits an account an earlier posting debits, or the reverse. Such an entry nets out
+// on that account, yet it grows both of its running totals (and so what a balance constraint sees as
+// exposure): one side with the net amount says the same thing. Two postings, the common case, cost one compare.
+std::optional<std::size_t> both_sides_of_one_account(const std::vector<Posting>& postings) {
+  for (std::size_t i = 1; i < postings.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (postings[j].side != postings[i].side && postings[j].account == postings[i].account) return i;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void validate(const Operation& op, std::optional<std::size_t> index) {
@@ -97,11 +107,17 @@ void validate(const Operation& op, std::optional<std::size_t> index) {
     return index ? fmt::format("[{}].{}", *index, name) : std::string(name);
   };
   const EntryRequest& request = op.request();
-  if (request.description.size() > k_max_description) {
-    throw InvalidArgument(field("description"), fmt::format("is {} bytes, more than the {} allowed",
-                                                            request.description.size(), k_max_description));
+  if (!request.description.empty()) {
+    if (const auto problem = line_problem(request.description, k_max_description_bytes)) {
+      throw InvalidArgument(field("description"), *problem);
+    }
   }
   if (!request.metadata.empty()) validate_metadata(request.metadata, field("metadata"));
+  if (request.effective_at &&
+      (*request.effective_at < k_effective_at_min || !(*request.effective_at < k_effective_at_end))) {
+    throw InvalidArgument(field("effective_at"),
+                          "must be from 1970-01-01T00:00:00Z up to, not including, 2200-01-01T00:00:00Z");
+  }
   if (op.kind == EntryKind::posted || op.kind == EntryKind::pending) {
     if (request.postings.size() < 2 || request.postings.size() > k_max_postings) {
       throw InvalidArgument(field("postings"), fmt::format("an entry needs 2 to {} postings, not {}", k_max_postings,
@@ -114,10 +130,18 @@ void validate(const Operation& op, std::optional<std::size_t> index) {
             fmt::format("{} is not positive; the side gives the direction", request.postings[i].amount.to_string()));
       }
     }
+    if (const auto i = both_sides_of_one_account(request.postings)) {
+      throw InvalidArgument(
+          field(fmt::format("postings[{}].account", *i)),
+          fmt::format("'{}' is both debited and credited in one entry; post the net amount on one side",
+                      request.postings[*i].account.str()));
+    }
   } else {
     if (!op.target) throw InvalidArgument(field("target"), "names no entry");
   }
-  if (op.timeout && op.timeout->count() <= 0) throw InvalidArgument(field("timeout"), "must be positive");
+  if (op.timeout && (op.timeout->count() <= 0 || *op.timeout > k_max_hold_timeout)) {
+    throw InvalidArgument(field("timeout"), "must be more than zero and at most 366 days");
+  }
   if (op.amount && op.amount->sign() <= 0) {
     throw InvalidArgument(field("amount"), fmt::format("{} is not positive", op.amount->to_string()));
   }

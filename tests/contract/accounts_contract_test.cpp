@@ -136,3 +136,33 @@ CONTRACT_TEST("accounts list by status, a page at a time") {
   CHECK(seen == std::vector<std::string>{"acct-0", "acct-1", "acct-2", "acct-4", "acct-5", "acct-6"});
   CHECK_THROWS_AS((void)f.accounts().list(std::nullopt, "", 0), InvalidArgument);
 }
+
+CONTRACT_TEST("an account name is visible UTF-8 without control characters") {
+  auto f = fixture<Adapter>();
+  const auto field_of = [&](std::string name) {
+    try {
+      (void)f.accounts().create({.id = AccountId("named"), .currency = Currency("USD"), .name = std::move(name)});
+    } catch (const InvalidArgument& e) {
+      return e.field();
+    }
+    return std::string("accepted");
+  };
+  for (const std::string& refused :
+       {std::string(" "), std::string(" \u00a0\u3000 "), std::string("\u200b"), std::string("tab\there"),
+        std::string("new\nline"), std::string("nul\0x", 5), std::string("del\x7f"), std::string("c1 \xc2\x85"),
+        std::string("\xe2\x80\xa8"), std::string("\xc0\xaf overlong"), std::string("\xed\xa0\x80 surrogate")}) {
+    CAPTURE(refused);
+    CHECK(field_of(refused) == "name");
+  }
+  CHECK_FALSE(f.accounts().get(AccountId("named")).has_value());
+  CHECK(field_of(" Zürich café ") == "accepted");
+  CHECK(field_of(std::string(256, 'n')) == "accepted");  // the longest name (the id exists by now: a value)
+}
+
+CONTRACT_TEST("a listing cursor is an account id") {
+  auto f = fixture<Adapter>();
+  (void)f.open("a");
+  CHECK_THROWS_AS((void)f.accounts().list(std::nullopt, std::string(129, 'x')), InvalidArgument);
+  CHECK_THROWS_AS((void)f.accounts().list(std::nullopt, "has space"), InvalidArgument);
+  CHECK(f.accounts().list(std::nullopt, "a").items.empty());
+}

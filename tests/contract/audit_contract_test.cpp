@@ -48,7 +48,8 @@ CONTRACT_TEST("an account's entries come a page at a time, filtered by time") {
     query.cursor = *page.next_cursor;
   }
   CHECK(seen == std::vector<std::string>{"ab-0", "ab-1", "ab-2", "ab-3", "ab-4", "ab-5", "ab-6"});
-  const auto window = f.ledger().entries(a, {.from = t0 + std::chrono::minutes(2), .to = t0 + std::chrono::minutes(4)});
+  const auto window =
+      f.ledger().entries(a, {.start = t0 + std::chrono::minutes(2), .end = t0 + std::chrono::minutes(4)});
   REQUIRE(window.items.size() == 2);
   CHECK(window.items[0].id == EntryId("ab-2"));
   CHECK_FALSE(window.next_cursor.has_value());
@@ -107,4 +108,37 @@ CONTRACT_TEST("the ledger-cli export holds posted movements, and holds as commen
   CHECK(bean.find("  Liabilities:Income:Sales  -12.34 USD") != std::string::npos);
   const std::string only_cash = f.ledger().export_journal(ExportFormat::ledger, cash);
   CHECK(only_cash.find("First sale") != std::string::npos);
+}
+
+CONTRACT_TEST("a cursor belongs to the account it was made for, and a window must not end before it starts") {
+  auto f = fixture<Adapter>();
+  const AccountId a = f.open("a");
+  const AccountId b = f.open("b");
+  const AccountId c = f.open("c");
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(f.ledger().transfer({.debit = a, .credit = b, .amount = usd("1.00")}).result == PostResult::ok);
+    REQUIRE(f.ledger().transfer({.debit = c, .credit = b, .amount = usd("1.00")}).result == PostResult::ok);
+  }
+  const auto field_of = [&](const AccountId& account, const EntryQuery& query) {
+    try {
+      (void)f.ledger().entries(account, query);
+    } catch (const InvalidArgument& e) {
+      return e.field();
+    }
+    return std::string("accepted");
+  };
+  const auto first = f.ledger().entries(a, {.limit = 2});
+  REQUIRE(first.next_cursor.has_value());
+  const std::string cursor = *first.next_cursor;
+  CHECK(field_of(a, {.cursor = cursor}) == "accepted");
+  CHECK(field_of(b, {.cursor = cursor}) == "cursor");  // b has entries at those sequences too
+  CHECK(field_of(c, {.cursor = cursor}) == "cursor");
+  std::string edited = cursor;
+  edited[0] = edited[0] == '9' ? '8' : static_cast<char>(edited[0] + 1);
+  CHECK(field_of(a, {.cursor = edited}) == "cursor");
+  CHECK(field_of(a, {.cursor = std::to_string(first.items.back().sequence)}) == "cursor");  // the old, bare form
+  CHECK(field_of(a, {.cursor = std::string(100, '1')}) == "cursor");
+  const Timestamp t0 = f.clock->now();
+  CHECK(field_of(a, {.start = t0, .end = t0 - std::chrono::microseconds(1)}) == "end");
+  CHECK(f.ledger().entries(a, {.start = t0, .end = t0}).items.empty());  // an empty window is a fine question
 }

@@ -261,3 +261,56 @@ CONTRACT_TEST("malformed keys are errors naming the field") {
   CHECK_THROWS_AS((void)c.keys().run({.scope = std::string(256, 's'), .key = "k"}, "r", nothing), InvalidArgument);
   CHECK(c.keys().run({.key = std::string(255, 'k')}, "r", nothing).result == IdempotencyResult::executed);
 }
+
+CONTRACT_TEST("a window or lease that would switch idempotency off is refused, and the options stay") {
+  Charges c(fixture<Adapter>());
+  using std::chrono::hours;
+  using std::chrono::microseconds;
+  const IdempotencyOptions before = c.keys().options();
+  const auto field_of = [&](IdempotencyOptions options) {
+    try {
+      c.keys().configure(options);
+    } catch (const InvalidArgument& e) {
+      return e.field();
+    }
+    return std::string("accepted");
+  };
+  CHECK(field_of({.window = microseconds(0)}) == "window");
+  CHECK(field_of({.window = microseconds(-1)}) == "window");
+  CHECK(field_of({.window = IdempotencyOptions::k_max_window + microseconds(1)}) == "window");
+  CHECK(field_of({.window = hours(1), .lease = microseconds(0)}) == "lease");
+  CHECK(field_of({.window = hours(1), .lease = microseconds(-5)}) == "lease");
+  CHECK(field_of({.window = hours(1), .lease = hours(2)}) == "lease");  // a claim may not outlive its record
+  CHECK(c.keys().options().window == before.window);
+  CHECK(c.keys().options().lease == before.lease);
+  // The same key and request three times is still one charge.
+  for (int i = 0; i < 3; ++i) (void)c.charge("k", "5.00");
+  CHECK(c.runs == 1);
+  CHECK(field_of({.window = IdempotencyOptions::k_max_window, .lease = IdempotencyOptions::k_max_window}) ==
+        "accepted");
+  CHECK(field_of({.window = microseconds(1), .lease = microseconds(1)}) == "accepted");
+}
+
+CONTRACT_TEST("a request or an outcome beyond its limit is refused, and leaves no key behind") {
+  Charges c(fixture<Adapter>());
+  const std::string huge(k_max_idempotency_request_bytes + 1, 'r');
+  try {
+    (void)c.keys().run({.key = "big"}, huge, [] { return std::string("ran"); });
+    FAIL("accepted");
+  } catch (const InvalidArgument& e) {
+    CHECK(e.field() == "request");
+  }
+  CHECK_FALSE(c.keys().find({.key = "big"}).has_value());
+  try {
+    (void)c.keys().run({.key = "big"}, "r", [&] {
+      (void)c.f.ledger().transfer({.debit = c.customer, .credit = c.merchant, .amount = usd("1.00")});
+      return std::string(k_max_idempotency_outcome_bytes + 1, 'o');
+    });
+    FAIL("accepted");
+  } catch (const InvalidArgument& e) {
+    CHECK(e.field() == "outcome");
+  }
+  CHECK_FALSE(c.keys().find({.key = "big"}).has_value());
+  CHECK(c.f.entry_count() == 0);  // the work's transfer rolled back with it
+  CHECK(c.keys().run({.key = "big"}, "r", [] { return std::string("ok"); }).result == IdempotencyResult::executed);
+}

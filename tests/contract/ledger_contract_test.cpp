@@ -304,3 +304,142 @@ CONTRACT_TEST("a books transaction commits several calls together, or none of th
   CHECK(f.entry_count() == 2);
   CHECK(f.totals(b).credits_posted == 300);
 }
+
+CONTRACT_TEST("no entry debits and credits one account, whichever door it comes through") {
+  auto f = fixture<Adapter>();
+  const AccountId a = f.open("a");
+  const AccountId b = f.open("b");
+  const AccountId c = f.open("c");
+  const auto field_of = [&](auto&& call) {
+    try {
+      call();
+    } catch (const InvalidArgument& e) {
+      return e.field();
+    }
+    return std::string("accepted");
+  };
+  const EntryRequest same = two_legs("same", a, a, usd("1.00"));
+  // Several legs: the posting that meets an earlier one on the other side is named.
+  const EntryRequest netting = {
+      .id = EntryId("netting"),
+      .postings = {{a, Side::debit, usd("3.00")}, {b, Side::credit, usd("1.00")}, {a, Side::credit, usd("2.00")}}};
+  CHECK(field_of([&] { (void)f.ledger().post(same); }) == "postings[1].account");
+  CHECK(field_of([&] { (void)f.ledger().post(netting); }) == "postings[2].account");
+  CHECK(field_of([&] { (void)f.ledger().hold(same); }) == "postings[1].account");
+  CHECK(field_of([&] {
+          (void)f.ledger().post_batch({two_legs("ok", a, b, usd("1.00")), same});
+        }) == "[1].postings[1].account");
+  CHECK(field_of([&] { (void)f.ledger().transfer({.debit = a, .credit = a, .amount = usd("1.00")}); }) == "credit");
+  CHECK(f.entry_count() == 0);
+  // One account twice on the same side is a split, not a netting: it is fine.
+  CHECK(f.ledger()
+            .post({.postings = {{a, Side::debit, usd("1.00")},
+                                {a, Side::debit, usd("2.00")},
+                                {c, Side::credit, usd("3.00")}}})
+            .result == PostResult::ok);
+}
+
+CONTRACT_TEST("an effective time outside 1970 to 2200 is refused, and the bounds are as documented") {
+  auto f = fixture<Adapter>();
+  const AccountId a = f.open("a");
+  const AccountId b = f.open("b");
+  const auto at = [&](const char* id, Timestamp when) {
+    EntryRequest request = two_legs(id, a, b, usd("1.00"));
+    request.effective_at = when;
+    return request;
+  };
+  const Timestamp epoch = Timestamp::parse("1970-01-01T00:00:00Z");
+  const Timestamp end = Timestamp::parse("2200-01-01T00:00:00Z");
+  CHECK(k_effective_at_min == epoch);
+  CHECK(k_effective_at_end == end);
+  for (const Timestamp refused : {epoch - std::chrono::microseconds(1), end, Timestamp::parse("0001-01-01T00:00:00Z"),
+                                  Timestamp::parse("9999-12-31T23:59:59.999999Z")}) {
+    CAPTURE(refused.unix_micros());
+    try {
+      (void)f.ledger().post(at("refused", refused));
+      FAIL("accepted");
+    } catch (const InvalidArgument& e) {
+      CHECK(e.field() == "effective_at");
+    }
+  }
+  CHECK(f.entry_count() == 0);
+  CHECK(f.ledger().post(at("first", epoch)).result == PostResult::ok);
+  CHECK(f.ledger().post(at("last", end - std::chrono::microseconds(1))).result == PostResult::ok);
+}
+
+CONTRACT_TEST("text in an entry is UTF-8 without control characters, and metadata keys are names") {
+  auto f = fixture<Adapter>();
+  const AccountId a = f.open("a");
+  const AccountId b = f.open("b");
+  const auto field_of = [&](std::string description, Metadata metadata) {
+    EntryRequest request = two_legs("t", a, b, usd("1.00"));
+    request.description = std::move(description);
+    request.metadata = std::move(metadata);
+    try {
+      (void)f.ledger().post(request);
+    } catch (const InvalidArgument& e) {
+      return e.field();
+    }
+    return std::string("accepted");
+  };
+  CHECK(field_of("line one\nline two", {}) == "description");
+  CHECK(field_of(std::string("nul\0inside", 10), {}) == "description");
+  CHECK(field_of("\xff\xfe not UTF-8", {}) == "description");
+  CHECK(field_of("bell \x07", {}) == "description");
+  CHECK(field_of("", {{" ", "blank key"}}) == "metadata");
+  CHECK(field_of("", {{"tab\tkey", "v"}}) == "metadata");
+  CHECK(field_of("", {{"k", "\xc3"}}) == "metadata");  // a truncated sequence
+  CHECK(f.entry_count() == 0);
+  CHECK(field_of("Café, 3 × 2 €", {{"note", "free text\nwith lines"}}) == "accepted");
+}
+
+CONTRACT_TEST("batches, groups and hold timeouts beyond their limits are refused before any work") {
+  auto f = fixture<Adapter>();
+  const AccountId a = f.open("a");
+  const AccountId b = f.open("b");
+  const std::vector<EntryRequest> too_many(k_max_batch + 1, two_legs("same-id", a, b, usd("1.00")));
+  try {
+    (void)f.ledger().post_batch(too_many);
+    FAIL("accepted");
+  } catch (const InvalidArgument& e) {
+    CHECK(e.field() == "entries");
+  }
+  const std::vector<EntryId> holds(k_max_batch + 1, EntryId("h"));
+  CHECK_THROWS_AS((void)f.ledger().post_pending_group(holds), InvalidArgument);
+  CHECK_THROWS_AS((void)f.ledger().void_pending_group(holds), InvalidArgument);
+  const EntryRequest hold = two_legs("h", a, b, usd("1.00"));
+  for (const auto timeout : {std::chrono::microseconds(0), std::chrono::microseconds(-1),
+                             k_max_hold_timeout + std::chrono::microseconds(1)}) {
+    try {
+      (void)f.ledger().hold(hold, timeout);
+      FAIL("accepted");
+    } catch (const InvalidArgument& e) {
+      CHECK(e.field() == "timeout");
+    }
+  }
+  CHECK(f.entry_count() == 0);
+  CHECK(f.ledger().hold(hold, k_max_hold_timeout).result == PostResult::ok);
+}
+
+CONTRACT_TEST("after commit, the transaction refuses the thread's writes until it ends; reads go on") {
+  auto f = fixture<Adapter>();
+  const AccountId a = f.open("a");
+  const AccountId b = f.open("b");
+  {
+    auto work = f.books->transaction();
+    REQUIRE(f.ledger().post(two_legs("t1", a, b, usd("1.00"))).result == PostResult::ok);
+    work->commit();
+    // A write here would otherwise commit on its own, outside the block it was written in.
+    CHECK_THROWS_AS((void)f.ledger().post(two_legs("t2", a, b, usd("2.00"))), Misuse);
+    CHECK_THROWS_AS((void)f.accounts().set_status(a, AccountStatus::inactive), Misuse);
+    CHECK_THROWS_AS((void)f.books->idempotency().run({.key = "k"}, "r", [] { return std::string(); }), Misuse);
+    CHECK_THROWS_AS((void)f.books->transaction(), Misuse);
+    CHECK_THROWS_AS(work->commit(), Misuse);
+    CHECK(f.totals(a).debits_posted == 100);  // reads run on their own and see the commit
+    CHECK(f.ledger().entry(EntryId("t1")).has_value());
+  }
+  CHECK(f.entry_count() == 1);
+  CHECK(f.ledger().post(two_legs("t2", a, b, usd("2.00"))).result == PostResult::ok);  // ended: writes work again
+  auto again = f.books->transaction();
+  again->commit();
+}

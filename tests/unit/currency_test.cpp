@@ -99,4 +99,37 @@ TEST_CASE("registration rejects a clash, a bad code and impossible places, namin
   CHECK_FALSE(Currency::find("TEST_DEEP").has_value());
 }
 
+TEST_CASE("a unit's name is 1 to 64 bytes of visible UTF-8, and a refused unit is not registered") {
+  const auto field_of = [](const char* code, std::string name) {
+    try {
+      (void)Currency::register_unit(code, 2, name);
+    } catch (const billing::InvalidArgument& e) {
+      return e.field();
+    }
+    return std::string("accepted");
+  };
+  CHECK(field_of("TEST_LONG", std::string(65, 'n')) == "name");
+  CHECK(field_of("TEST_HUGE", std::string(10'000, 'n')) == "name");
+  CHECK(field_of("TEST_BLANK", "   ") == "name");
+  CHECK(field_of("TEST_NUL", std::string("a\0b", 3)) == "name");
+  CHECK(field_of("TEST_NEWLINE", "two\nlines") == "name");
+  CHECK(field_of("TEST_LATIN1", "caf\xe9") == "name");
+  for (const char* code : {"TEST_LONG", "TEST_HUGE", "TEST_BLANK", "TEST_NUL", "TEST_NEWLINE", "TEST_LATIN1"}) {
+    CHECK_FALSE(Currency::find(code).has_value());
+  }
+  CHECK(field_of("TEST_NAME64", std::string(64, 'n')) == "accepted");
+  CHECK(field_of("TEST_UTF8", "Crédits prépayés") == "accepted");
+  // The cap on how many units a process registers is tested in a fresh process: tests/python/test_limits.py.
+  CHECK(Currency::k_max_registered_units == 1000);
+}
+
+TEST_CASE("an unknown code is quoted in the message only when it could be a code") {
+  try {
+    (void)Currency(std::string(10'000, 'X'));
+    FAIL("accepted");
+  } catch (const billing::UnknownCurrency& e) {
+    CHECK(std::string(e.what()).size() < 100);
+  }
+}
+
 TEST_CASE("a currency formats as its code") { CHECK(fmt::format("[{:>5}]", Currency("EUR")) == "[  EUR]"); }

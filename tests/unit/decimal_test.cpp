@@ -30,7 +30,6 @@ TEST_CASE("text parses and prints back exactly, keeping its places") {
   }
   CHECK(d("+7").to_string() == "7");
   CHECK(d(".5").to_string() == "0.5");
-  CHECK(d("5.").to_string() == "5");
   CHECK(d("1E-7").to_string() == "0.0000001");
   CHECK(d("2.5e3").to_string() == "2500");
   CHECK(d("1.50E+1").to_string() == "15.0");
@@ -45,8 +44,8 @@ TEST_CASE("at least 18 integer digits and 12 places, and 38 significant digits i
 }
 
 TEST_CASE("text that is not a number is InvalidAmount naming the field") {
-  for (const char* bad :
-       {"", "-", ".", "abc", "1.2.3", "1e", "1e+", " 1", "1 ", "NaN", "Infinity", "1,5", "0x10", "1e99999", "1_000"}) {
+  for (const char* bad : {"", "-", ".", "abc", "1.2.3", "1e", "1e+", " 1", "1 ", "NaN", "Infinity", "1,5", "0x10",
+                          "1e99999", "1_000", "5.", "-5.", "5.e3"}) {
     CAPTURE(bad);
     try {
       (void)Decimal::parse(bad, "unit_price");

@@ -2,8 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -158,6 +160,39 @@ TEST_CASE("bad allocation ratios are InvalidArgument naming the field") {
   CHECK(field_of([] { (void)m("1.00 USD").allocate(std::vector<std::uint64_t>{0, 0}); }) == "ratios");
   CHECK(field_of([] { (void)m("1.00 USD").allocate(std::vector<Decimal>{Decimal(-1), Decimal(2)}); }) == "ratios");
   CHECK(field_of([] { (void)m("1.00 USD").split(0); }) == "parts");
+}
+
+TEST_CASE("a split or an allocation beyond 10,000 shares is refused before any work") {
+  const Money dollar = Money::parse("1.00 USD");
+  const auto field_of = [](auto&& call) {
+    try {
+      (void)call();
+    } catch (const billing::InvalidArgument& e) {
+      return e.field();
+    }
+    return std::string("accepted");
+  };
+  CHECK(dollar.split(Money::k_max_parts).size() == Money::k_max_parts);
+  CHECK(field_of([&] { return dollar.split(Money::k_max_parts + 1); }) == "parts");
+  // Before any work: a count that no memory could hold is refused at once, not attempted.
+  CHECK(field_of([&] { return dollar.split(std::numeric_limits<std::size_t>::max()); }) == "parts");
+  const std::vector<std::uint64_t> ratios(Money::k_max_parts + 1, 1);
+  CHECK(field_of([&] { return dollar.allocate(ratios); }) == "ratios");
+  const std::vector<Decimal> decimal_ratios(Money::k_max_parts + 1, Decimal(1));
+  CHECK(field_of([&] { return dollar.allocate(decimal_ratios); }) == "ratios");
+}
+
+TEST_CASE("text longer than any amount is refused before it is read, and never quoted") {
+  const std::string digits(100'000, '1');
+  try {
+    (void)Money::parse(digits + " USD");
+    FAIL("accepted");
+  } catch (const billing::InvalidAmount& e) {
+    CHECK(e.field() == "money");
+    CHECK(std::string(e.what()).size() < 200);
+  }
+  CHECK_THROWS_AS((void)Decimal::parse(digits), billing::InvalidAmount);
+  CHECK(Decimal::parse(std::string(100, '0') + "1.5").to_string() == "1.5");
 }
 
 TEST_CASE("adding Money makes no heap allocation") {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <limits>
+#include <string>
 
 #include "billing/error.hpp"
 
@@ -33,6 +34,17 @@ TEST_CASE("text that is not an RFC 3339 time with an offset is rejected, naming 
       CHECK(e.field() == "due_at");
     }
   }
+}
+
+TEST_CASE("text longer than any RFC 3339 time is refused before it is read") {
+  try {
+    (void)Timestamp::parse(std::string(10'000, '2'), "effective_at");
+    FAIL("accepted");
+  } catch (const billing::InvalidArgument& e) {
+    CHECK(e.field() == "effective_at");
+    CHECK(std::string(e.what()).size() < 100);
+  }
+  CHECK(Timestamp::parse("2026-11-21T23:52:24.123456+01:00").unix_micros() % 1'000'000 == 123'456);
 }
 
 TEST_CASE("timestamp arithmetic is checked") {

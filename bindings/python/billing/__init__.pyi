@@ -2,6 +2,7 @@
 import datetime
 import decimal
 import enum
+import os
 from typing import Callable, Iterable, Optional, Union
 
 __version__: str
@@ -117,13 +118,16 @@ class Durability(enum.Enum):
     FULL = ...
     NORMAL = ...
 
-def open(path: Optional[str] = None, *, durability: Durability = Durability.FULL,
+# path: a str or an os.PathLike of one; a NUL byte in it is billing.InvalidArgument (field "path").
+def open(path: Union[None, str, os.PathLike[str]] = None, *, durability: Durability = Durability.FULL,
          busy_timeout: Optional[datetime.timedelta] = None, clock: Optional[Clock] = None,
          ids: Optional[IdSource] = None) -> Books: ...
 
 class Transaction:
     def __enter__(self) -> Transaction: ...
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None: ...
+    # Commits now; the end of the block then does nothing, and until it comes this thread's writes raise
+    # billing.Misuse (docs/python.md, "with blocks").
     def commit(self) -> None: ...
 
 class Books:

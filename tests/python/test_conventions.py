@@ -1,0 +1,235 @@
+"""The conventions of docs/python.md that every area follows, checked over the whole module.
+
+- No Python call crashes the interpreter: an instance made by `Cls.__new__(Cls)` without `__init__`
+  raises a TypeError wherever it is used, for every public class (each probe runs in a subprocess, so
+  that a crash fails the test instead of ending pytest).
+- A wrong type is a TypeError that names the parameter and the type it expects, and never shows the
+  value given.
+- A limit on a process-wide count (registered units) holds.
+"""
+import datetime
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import billing
+from billing import Money
+
+SECRET = "4111111111111111"  # a card number, as a caller might pass one in the wrong place
+
+
+def run_python(code):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def public_classes():
+    return sorted(name for name in billing.__all__ if inspect.isclass(getattr(billing, name)))
+
+
+# What each probe does with an instance made by __new__ alone. Every attribute the class defines is read
+# and, when callable, called with no arguments; repr() and str() are taken. Each use must either work (an
+# exception class, or object's own repr) or raise an Exception, and never crash.
+PROBE = """
+import json, sys, billing
+cls = getattr(billing, sys.argv[1])
+try:
+    obj = cls.__new__(cls)
+except TypeError as e:
+    print(json.dumps({"new": "TypeError"}))
+    sys.exit(0)
+seen = {}
+names = ["__repr__", "__str__", "__hash__", "__bool__", "__getstate__", "__int__"] + sorted(
+    n for n in dir(cls) if not n.startswith("__"))
+for name in names:
+    try:
+        value = getattr(obj, name)
+        if callable(value) and not isinstance(value, type):
+            value()
+        seen[name] = "ok"
+    except Exception as e:
+        seen[name] = type(e).__name__
+for use, how in (("repr", repr), ("str", str)):
+    try:
+        how(obj)
+        seen[use] = "ok"
+    except Exception as e:
+        seen[use] = type(e).__name__
+print(json.dumps(seen))
+"""
+
+
+def is_binding(member):
+    """A method or property the bindings define on the class (not a static one, not an enum member)."""
+    if member is None or isinstance(member, (staticmethod, classmethod, type)):
+        return False
+    return type(member).__name__ == "property" or callable(member)
+
+
+@pytest.mark.parametrize("name", public_classes())
+def test_an_instance_made_by_new_alone_never_crashes_the_interpreter(name):
+    result = subprocess.run([sys.executable, "-c", PROBE, name], capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert result.returncode == 0, f"{name}: exit {result.returncode}\n{result.stderr[-2000:]}"
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    cls = getattr(billing, name)
+    bound = cls.__module__ == "billing._billing" and not issubclass(cls, BaseException)
+    if bound and "new" not in seen:
+        # Every attribute the bindings define raises rather than answering from an empty instance.
+        answered = [attr for attr, how in seen.items() if how == "ok" and is_binding(vars(cls).get(attr))]
+        assert answered == [], f"{name}: {answered} answered on an uninitialised instance"
+
+
+def test_the_probe_covers_the_classes_the_issue_names():
+    assert {"Money", "Books", "Transaction", "Posting", "Ledger"} <= set(public_classes())
+
+
+def test_init_or_setstate_again_on_a_live_object_is_refused():
+    money = Money("1.00", "USD")
+    with pytest.raises(TypeError, match="already initialised"):
+        money.__init__("2.00", "USD")
+    with pytest.raises(TypeError, match="already initialised"):
+        money.__setstate__("3.00 USD")
+    assert money == Money("1.00", "USD")
+
+
+def test_an_uninitialised_argument_is_named():
+    books = billing.open()
+    books.accounts.create("USD", "Cash", id="cash")
+    ghost = Money.__new__(Money)
+    with pytest.raises(TypeError, match="amount") as raised:
+        books.ledger.transfer("cash", "cash2", ghost)
+    assert "__new__" in str(raised.value)
+
+
+def test_an_uninitialised_value_anywhere_in_a_list_or_request_is_refused():
+    books = billing.open()
+    books.accounts.create("USD", "Cash", id="cash")
+    with pytest.raises(TypeError, match=r"postings\[1\]"):
+        books.ledger.post([billing.debit("cash", Money("1", "USD")), billing.Posting.__new__(billing.Posting)])
+    with pytest.raises(TypeError) as raised:
+        books.idempotent("k", {"a": {"m": Money.__new__(Money)}}, lambda: 1)
+    assert str(raised.value).startswith('request["a"]["m"]: ')
+    assert not books.idempotent("k", "r", lambda: 1).replayed  # nothing was claimed
+
+
+# ---------------------------------------------------------------------------------------------- TypeErrors
+
+
+def books_with_accounts():
+    books = billing.open()
+    books.accounts.create("USD", "Cash", id="cash")
+    books.accounts.create("USD", "Revenue", id="revenue")
+    return books
+
+
+# Each call passes SECRET (as an int, a float or bytes: never the type expected) to one parameter of an
+# entry point of the money, accounts, ledger and idempotency areas.
+def wrong_type_calls():
+    books = books_with_accounts()
+    card = int(SECRET)
+    money = Money("1.00", "USD")
+    return [
+        ("amount", lambda: Money(float(SECRET), "USD")),
+        ("currency", lambda: Money("1", card)),
+        ("factor", lambda: money.multiply(float(SECRET))),
+        ("ratios", lambda: money.allocate([float(SECRET)])),
+        ("parts", lambda: money.split(SECRET)),
+        ("text", lambda: Money.parse(card)),
+        ("code", lambda: billing.register_unit(card, 2, "Card")),
+        ("name", lambda: billing.register_unit("PYCARD", 2, SECRET.encode())),
+        ("name", lambda: books.accounts.create("USD", card)),
+        ("id", lambda: books.accounts.create("USD", "Cash", id=card)),
+        ("limit", lambda: books.accounts.create("USD", "Cash", limit=card)),
+        ("metadata", lambda: books.accounts.create("USD", "Cash", metadata={"card": card})),
+        ("metadata", lambda: books.accounts.create("USD", "Cash", metadata=[SECRET])),
+        ("status", lambda: books.accounts.set_status("cash", SECRET)),
+        ("id", lambda: books.accounts.get(card)),
+        ("amount", lambda: books.ledger.transfer("cash", "revenue", card)),
+        ("credit", lambda: books.ledger.transfer("cash", card, money)),
+        ("description", lambda: books.ledger.transfer("cash", "revenue", money, description=card)),
+        ("effective_at", lambda: books.ledger.transfer("cash", "revenue", money, effective_at=SECRET)),
+        ("postings", lambda: books.ledger.post(SECRET)),
+        ("postings", lambda: books.ledger.post([billing.debit("cash", money), card])),
+        ("amount", lambda: billing.debit("cash", card)),
+        ("side", lambda: billing.Posting("cash", SECRET, money)),
+        ("entries", lambda: books.ledger.post_batch([card])),
+        ("timeout", lambda: books.ledger.hold([billing.debit("cash", money)], timeout=card)),
+        ("pending_id", lambda: books.ledger.post_pending(card)),
+        ("as_of", lambda: books.ledger.balance("cash", as_of=SECRET)),
+        ("cursor", lambda: books.ledger.entries("cash", cursor=card)),
+        ("format", lambda: books.ledger.export(card)),
+        ("key", lambda: books.idempotent(card, "r", lambda: 1)),
+        ("work", lambda: books.idempotent("k", "r", SECRET)),
+        ("scope", lambda: books.idempotent("k", "r", lambda: 1, scope=card)),
+        ("window", lambda: books.idempotency.configure(window=card)),
+        ("path", lambda: billing.open(card)),
+        ("busy_timeout", lambda: billing.open("unused.db", busy_timeout=card)),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(wrong_type_calls())))
+def test_a_wrong_type_names_the_parameter_and_never_shows_the_value(index, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    parameter, call = wrong_type_calls()[index]
+    with pytest.raises(TypeError) as raised:
+        call()
+    message = str(raised.value)
+    assert parameter in message, message
+    assert SECRET not in message and SECRET[:8] not in message, message
+    assert "Invoked with" not in message and "incompatible function arguments" not in message
+    # Nothing of pybind11's own message survives as context either.
+    assert raised.value.__context__ is None or SECRET not in str(raised.value.__context__)
+    assert raised.value.__cause__ is None
+
+
+def test_a_wrong_number_of_arguments_never_shows_the_values():
+    books = books_with_accounts()
+    for call in (lambda: books.ledger.transfer(SECRET),
+                 lambda: books.ledger.transfer("cash", "revenue", Money("1", "USD"), SECRET),
+                 lambda: books.ledger.transfer("cash", "revenue", Money("1", "USD"), card_number=SECRET),
+                 lambda: Money(SECRET)):
+        with pytest.raises(TypeError) as raised:
+            call()
+        message = str(raised.value)
+        assert SECRET not in message and "Invoked with" not in message, message
+        assert message.startswith(("Ledger.transfer()", "Money.__init__()")), message
+
+
+def test_a_wrong_type_message_says_what_was_expected():
+    books = books_with_accounts()
+    with pytest.raises(TypeError) as raised:
+        books.ledger.transfer("cash", "revenue", 1.5)
+    assert str(raised.value) == "Ledger.transfer(): amount: expected billing.Money, got float"
+    with pytest.raises(TypeError) as raised:
+        books.ledger.transfer("cash", "revenue")
+    assert str(raised.value) == "Ledger.transfer(): missing the required argument 'amount'"
+
+
+# ---------------------------------------------------------------------------------------------- limits
+
+
+def test_a_process_registers_at_most_1000_units():
+    result = run_python("""
+        import billing
+        for i in range(1000):
+            billing.register_unit(f"CAP_{i}", 0, f"Unit {i}")
+        assert billing.register_unit("CAP_0", 0, "Unit 0").code == "CAP_0"  # the same unit again is no new one
+        try:
+            billing.register_unit("CAP_ONE_TOO_MANY", 0, "One too many")
+        except billing.InvalidArgument as e:
+            assert e.field == "code", e.field
+            print("refused")
+        try:
+            billing.Currency("CAP_ONE_TOO_MANY")
+        except billing.UnknownCurrency:
+            print("not registered")
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["refused", "not", "registered"]
