@@ -207,4 +207,36 @@ void FaultAt::operator()(std::string_view operation) const {
 
 bool FaultAt::fired() const noexcept { return state_->seen.load() >= state_->occurrence; }
 
+struct FaultAtCall::State {
+  int call = 0;
+  std::function<void()> action;
+  std::atomic<int> seen{0};
+  mutable std::mutex mutex;
+  std::string operation;  // under mutex
+};
+
+FaultAtCall::FaultAtCall(int call, std::function<void()> action) : state_(std::make_shared<State>()) {
+  if (call < 0) throw std::invalid_argument("FaultAtCall: calls count from 1 (0 only counts)");
+  state_->call = call;
+  state_->action = std::move(action);
+}
+
+void FaultAtCall::operator()(std::string_view operation) const {
+  if (state_->seen.fetch_add(1) + 1 != state_->call) return;
+  {
+    const std::lock_guard lock(state_->mutex);
+    state_->operation = std::string(operation);
+  }
+  if (state_->action) state_->action();
+}
+
+bool FaultAtCall::fired() const noexcept { return state_->call > 0 && state_->seen.load() >= state_->call; }
+
+int FaultAtCall::calls() const noexcept { return state_->seen.load(); }
+
+std::string FaultAtCall::operation() const {
+  const std::lock_guard lock(state_->mutex);
+  return state_->operation;
+}
+
 }  // namespace billing::test

@@ -70,4 +70,27 @@ class FaultAt {
   std::shared_ptr<State> state_;
 };
 
+/// A hook that counts every call, whatever its operation, and runs `action` at the `call`-th of them
+/// (1 = the first), once; every other call passes. It remembers how many calls it saw and which
+/// operation it fired at, so that a test can first count a write's calls and then fail each in turn:
+///
+///   FaultAtCall count(0, nullptr);           // 0: never fires, only counts
+///   store->set_hook(count);  ...;  const int calls = count.calls();
+///   for (int call = 1; call <= calls; ++call) { store->set_hook(FaultAtCall(call, fail)); ... }
+class FaultAtCall {
+ public:
+  FaultAtCall(int call, std::function<void()> action);
+
+  void operator()(std::string_view operation) const;
+  [[nodiscard]] bool fired() const noexcept;
+  /// The calls seen so far.
+  [[nodiscard]] int calls() const noexcept;
+  /// The operation the action ran at ("ledger.append"), or "" before it has.
+  [[nodiscard]] std::string operation() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
 }  // namespace billing::test

@@ -7,12 +7,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <limits>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../../src/storage/sqlite/migrations.hpp"
@@ -261,17 +265,96 @@ TEST_CASE("a file from a newer version of the library is a StorageError, and sta
   CHECK(raw.integer("PRAGMA user_version") == detail::sqlite::k_schema_version + 1);
 }
 
+// What a refused file must still be: its bytes, its modification time, and the files beside it.
+struct FileState {
+  std::string bytes;
+  std::filesystem::file_time_type modified;
+  std::vector<std::string> directory;  // the names in its directory, sorted
+
+  static FileState of(const std::string& path) {
+    FileState state;
+    std::ifstream in(path, std::ios::binary);
+    state.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    state.modified = std::filesystem::last_write_time(path);
+    for (const auto& item : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path())) {
+      state.directory.push_back(item.path().filename().string());
+    }
+    std::sort(state.directory.begin(), state.directory.end());
+    return state;
+  }
+};
+
 TEST_CASE("another program's SQLite file is refused and left untouched") {
   TempDir dir;
   const std::string path = dir.file("other.db");
-  {
+  // Each as another program might leave its file: rollback journal or WAL, tables or only an id.
+  const std::vector<std::pair<std::string, const char*>> files = {
+      {"rollback journal, a table", "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');"},
+      {"rollback journal, its own application id and no table", "PRAGMA application_id = 42;"},
+      {"rollback journal, a user_version and no table", "PRAGMA user_version = 7;"},
+      {"WAL, a table", "PRAGMA journal_mode = WAL; CREATE TABLE notes (body TEXT);"},
+      {"truncate journal, a table and an index",
+       "PRAGMA journal_mode = TRUNCATE; CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT); CREATE INDEX tb ON t (b);"},
+  };
+  for (const auto& [file, script] : files) {
+    const std::string& name = file;  // CAPTURE cannot take a structured binding on clang 14
+    CAPTURE(name);
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    std::string journal_mode;
+    {
+      RawDb raw(path);
+      REQUIRE(raw.exec(script) == SQLITE_OK);
+      journal_mode = raw.text("PRAGMA journal_mode");
+    }
+    const FileState before = FileState::of(path);
+    // The other program closed cleanly: nothing beside the file but, in TRUNCATE mode, its empty journal.
+    REQUIRE(before.directory.front() == "other.db");
+    REQUIRE(before.directory.size() == (journal_mode == "truncate" ? 2U : 1U));
+    std::this_thread::sleep_for(10ms);  // so that a write would move the modification time
+    CHECK_THROWS_AS((void)open_sqlite(path), StorageError);
+    CHECK_THROWS_AS((void)open_sqlite(path, {.durability = Durability::normal}), StorageError);
+    const FileState after = FileState::of(path);
+    CHECK(after.directory == before.directory);  // no -wal, -shm or -journal left
+    CHECK(after.bytes == before.bytes);
+    CHECK(after.modified == before.modified);
     RawDb raw(path);
-    REQUIRE(raw.exec("CREATE TABLE notes (body TEXT)") == SQLITE_OK);
+    // Only WAL is kept in the file; a new connection reports any rollback journal as "delete".
+    CHECK(raw.text("PRAGMA journal_mode") == (journal_mode == "wal" ? "wal" : "delete"));
   }
-  CHECK_THROWS_AS((void)open_sqlite(path), StorageError);
+}
+
+TEST_CASE("an empty file becomes a billing store") {
+  TempDir dir;
+  const std::string path = dir.file("empty.db");
+  std::ofstream(path).close();
+  REQUIRE(std::filesystem::file_size(path) == 0);
+  Books books(open_sqlite(path));
   RawDb raw(path);
-  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema") == 1);
-  CHECK(raw.integer("PRAGMA user_version") == 0);
+  CHECK(raw.integer("PRAGMA application_id") == detail::sqlite::k_application_id);
+  CHECK(raw.text("PRAGMA journal_mode") == "wal");
+  CHECK(books.ledger().verify().ok);
+}
+
+TEST_CASE("a busy_timeout outside 0 to k_max_busy_timeout, or an unknown durability, is an InvalidArgument") {
+  TempDir dir;
+  const std::string path = dir.file("options.db");
+  const auto field_of = [&](const SqliteOptions& options) -> std::string {
+    try {
+      (void)open_sqlite(path, options);
+    } catch (const InvalidArgument& e) {
+      return e.field();
+    }
+    return "(accepted)";
+  };
+  CHECK(field_of({.busy_timeout = -1ms}) == "busy_timeout");
+  CHECK(field_of({.busy_timeout = std::chrono::milliseconds::min()}) == "busy_timeout");
+  CHECK(field_of({.busy_timeout = SqliteOptions::k_max_busy_timeout + 1ms}) == "busy_timeout");
+  CHECK(field_of({.busy_timeout = std::chrono::milliseconds::max()}) == "busy_timeout");
+  CHECK(field_of({.durability = static_cast<Durability>(7)}) == "durability");
+  CHECK_FALSE(std::filesystem::exists(path));  // refused before anything was opened
+  CHECK(field_of({.busy_timeout = 0ms}) == "(accepted)");
+  CHECK(field_of({.busy_timeout = SqliteOptions::k_max_busy_timeout}) == "(accepted)");
+  static_assert(SqliteOptions::k_max_busy_timeout == std::chrono::hours(1));
 }
 
 TEST_CASE("a path that cannot be opened is a StorageError") {
@@ -539,6 +622,75 @@ TEST_CASE("an account in a currency this process does not know is a StorageError
   }
   // Known, but with other places than the file says: its amounts would be misread.
   CHECK_THROWS_AS((void)work->accounts().find(AccountId("odd")), StorageError);
+}
+
+// Amounts and totals that the CHECKs keep in range can still be out of range in a damaged file, or in a
+// postings blob, which no CHECK reads. They must be a StorageError, not an Overflow from Money (-2^63) or
+// a total that the ledger would add to. Found by the sqlite_rows fuzz harness (tests/fuzz).
+TEST_CASE("an amount or total out of range in the file is a StorageError, not an Overflow") {
+  TempDir dir;
+  const std::string path = dir.file("range.db");
+  auto store = seeded_store(path, 2);
+  const auto blob = [](std::int64_t amount, std::int64_t total) {
+    const auto le = [](std::int64_t value) {
+      std::string out;
+      for (int i = 0; i < 8; ++i) out += fmt::format("{:02x}", (static_cast<std::uint64_t>(value) >> (8 * i)) & 0xffU);
+      return out;
+    };
+    std::string hex = "010200";                 // format 1, two legs
+    for (const char* account : {"61", "62"}) {  // accounts "a" and "b"
+      hex += "00" + le(amount) + le(total) + le(0) + le(0) + le(0) + "03555344" + "01" + account;
+    }
+    return "x'" + hex + "'";
+  };
+  const std::vector<std::pair<std::string, std::string>> forged = {
+      {"an amount of -2^63", blob(std::numeric_limits<std::int64_t>::min(), 0)},
+      {"an amount of 0", blob(0, 0)},
+      {"a negative total", blob(125, -1)},
+  };
+  std::uint64_t sequence = 2;
+  for (const auto& [what, postings] : forged) {
+    const std::string& name = what;  // CAPTURE cannot take a structured binding on clang 14
+    CAPTURE(name);
+    ++sequence;
+    {
+      RawDb raw(path);
+      REQUIRE_MESSAGE(raw.exec(fmt::format("INSERT INTO journal (sequence, id, kind, description, metadata, "
+                                           "effective_at, recorded_at, previous_hash, hash, postings) VALUES "
+                                           "({0}, 'forged-{0}', 0, '', '{{}}', 0, 0, zeroblob(32), zeroblob(32), {1})",
+                                           sequence, postings)) == SQLITE_OK,
+                      raw.error());
+    }
+    UnitOfWork work(*store, Access::read);
+    CHECK_THROWS_AS((void)work->ledger().find(EntryId(fmt::format("forged-{}", sequence))), StorageError);
+  }
+  {
+    // A damaged page can hold what the CHECKs refuse; ignore_check_constraints writes one on purpose.
+    RawDb raw(path);
+    REQUIRE(raw.exec("PRAGMA ignore_check_constraints = ON") == SQLITE_OK);
+    REQUIRE(raw.exec("UPDATE accounts SET debits_posted = -9223372036854775808 WHERE id = 'a'") == SQLITE_OK);
+    REQUIRE(raw.exec("UPDATE accounts SET limit_minor = -9223372036854775808 WHERE id = 'b'") == SQLITE_OK);
+  }
+  UnitOfWork work(*store, Access::read);
+  CHECK_THROWS_AS((void)work->accounts().find(AccountId("a")), StorageError);
+  CHECK_THROWS_AS((void)work->accounts().find(AccountId("b")), StorageError);
+}
+
+// A time no Timestamp text form covers could be neither printed nor exported (an InvalidArgument from
+// export_journal, found by the sqlite_open fuzz harness): reading it is a StorageError.
+TEST_CASE("a stored time outside years 0001 to 9999 is a StorageError") {
+  TempDir dir;
+  const std::string path = dir.file("time.db");
+  auto store = seeded_store(path, 1);
+  {
+    RawDb raw(path);
+    REQUIRE(raw.exec("INSERT INTO journal (sequence, id, kind, description, metadata, effective_at, recorded_at, "
+                     "previous_hash, hash, postings) SELECT 2, 'late', 0, '', '{}', 253402300800000000, 0, "
+                     "zeroblob(32), zeroblob(32), postings FROM journal WHERE sequence = 1") == SQLITE_OK);
+  }
+  UnitOfWork work(*store, Access::read);
+  CHECK(work->ledger().find(EntryId("e1")).has_value());
+  CHECK_THROWS_AS((void)work->ledger().find(EntryId("late")), StorageError);
 }
 
 TEST_CASE("a registered unit round-trips, and balances_at takes an entry's later leg on one account") {

@@ -21,14 +21,28 @@ enum class Durability {
 };
 
 struct SqliteOptions {
+  /// The longest busy_timeout open_sqlite accepts: a writer kept waiting an hour is stuck, not busy.
+  static constexpr std::chrono::milliseconds k_max_busy_timeout{std::chrono::hours(1)};
+
   Durability durability = Durability::full;
-  /// How long a writer waits for another writer before StorageError.
+  /// How long a writer waits for another writer before StorageError: 0 (fail at once) to
+  /// k_max_busy_timeout.
   std::chrono::milliseconds busy_timeout{10'000};
 };
 
 /// Opens (creating if needed) the SQLite file at `path` and migrates its schema to the current version.
-/// Throws StorageError when the file cannot be opened, is not a billing database, or was written by a
-/// newer version of the library.
+///
+/// Throws InvalidArgument (field "busy_timeout") when options.busy_timeout is negative or above
+/// SqliteOptions::k_max_busy_timeout, and (field "durability") for a value that is not a Durability;
+/// nothing is opened then. Throws StorageError when the file cannot be opened, is not a billing
+/// database, or was written by a newer version of the library.
+///
+/// A file that is neither empty nor a billing store (another program's database, told apart by
+/// PRAGMA application_id) is looked at through a read-only connection first and refused unchanged: its
+/// bytes, its journal mode and its directory are as they were. Only an empty or a billing file is
+/// switched to WAL and migrated.
+///
+///   auto store = billing::open_sqlite("books.db", {.busy_timeout = std::chrono::seconds(2)});
 [[nodiscard]] std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options = {});
 
 }  // namespace billing

@@ -49,7 +49,9 @@ Account read_account(const Statement& row, CurrencyLookup& currencies) {
       .status = load_enum<AccountStatus>(row.int64(col(Column::status)), 3, "account status"),
       .debits_must_not_exceed_credits = (flags & k_flag_debits_must_not_exceed_credits) != 0,
       .credits_must_not_exceed_debits = (flags & k_flag_credits_must_not_exceed_debits) != 0,
-      .limit = row.is_null(limit) ? std::nullopt : std::optional<Money>(Money::from_minor(row.int64(limit), currency)),
+      .limit = row.is_null(limit) ? std::nullopt
+                                  : std::optional<Money>(
+                                        Money::from_minor(load_minor(row.int64(limit), 0, "account limit"), currency)),
       .metadata = decode_metadata(row.text(col(Column::metadata)), "an account"),
       .created_at = load_time(row.int64(col(Column::created_at))),
       .balances = read_balances(row, col(Column::debits_posted)),

@@ -1,7 +1,9 @@
 #include "connection.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -47,22 +49,32 @@ Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 // ------------------------------------------------------------------------------------------ Connection
 
+namespace {
+
+// "file:///abs/path?immutable=1", with the characters a URI gives a meaning to percent-encoded.
+std::string immutable_uri(const std::string& path) {
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error);
+  if (error) absolute = path;
+  std::string uri = "file://";
+  for (const char c : absolute.string()) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02x}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+}  // namespace
+
 Connection::Connection(const std::string& path, bool durable_full, std::chrono::milliseconds busy_timeout)
     : busy_timeout_(busy_timeout) {
   // NOMUTEX: a connection is used by one thread at a time (the pool hands it out), so SQLite's
   // per-call mutex would be pure cost.
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    const std::string detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-    sqlite3_close_v2(db_);
-    throw StorageError("", fmt::format("cannot open the SQLite database '{}': {}", path, detail));
-  }
+  open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   try {
-    sqlite3_extended_result_codes(db_, 1);
-    const auto timeout_ms =
-        std::clamp<std::chrono::milliseconds::rep>(busy_timeout.count(), 0, std::numeric_limits<int>::max());
-    sqlite3_busy_timeout(db_, static_cast<int>(timeout_ms));
     // All are per connection, so every connection sets them; none touches the file. temp_store: each
     // INSERT whose trigger may abort it keeps a statement journal so that it can be undone alone, and
     // the merge of recent postings sorts; in temporary files those cost a write per page touched (4.5x
@@ -74,6 +86,26 @@ Connection::Connection(const std::string& path, bool durable_full, std::chrono::
     sqlite3_close_v2(db_);
     throw;
   }
+}
+
+Connection::Connection(const std::string& path, ReadOnly, std::chrono::milliseconds busy_timeout)
+    : busy_timeout_(busy_timeout) {
+  // A plain read-only connection to a WAL file creates its -wal and -shm files, and cannot remove them
+  // again. immutable=1 reads the main file alone, without locks: what a checkpoint last wrote there.
+  open(immutable_uri(path), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);
+}
+
+void Connection::open(const std::string& path, int flags) {
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string detail = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db_);
+    throw StorageError("", fmt::format("cannot open the SQLite database '{}': {}", path, detail));
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  const auto timeout_ms =
+      std::clamp<std::chrono::milliseconds::rep>(busy_timeout_.count(), 0, std::numeric_limits<int>::max());
+  sqlite3_busy_timeout(db_, static_cast<int>(timeout_ms));
 }
 
 Connection::~Connection() {

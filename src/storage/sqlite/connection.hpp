@@ -125,6 +125,10 @@ class Connection {
   /// Opens `path` (creating it), with extended result codes, the busy timeout, foreign keys on and
   /// PRAGMA synchronous = FULL or NORMAL. Throws StorageError when SQLite cannot open it.
   Connection(const std::string& path, bool durable_full, std::chrono::milliseconds busy_timeout);
+  struct ReadOnly {};
+  /// Opens an existing `path` read-only, with extended result codes and the busy timeout and nothing
+  /// else, to look at a file before anything may change it. Throws StorageError when SQLite cannot.
+  Connection(const std::string& path, ReadOnly, std::chrono::milliseconds busy_timeout);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -159,6 +163,9 @@ class Connection {
     using is_transparent = void;
     std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
   };
+
+  // sqlite3_open_v2 with `flags`, extended result codes and the busy timeout; closes and throws on failure.
+  void open(const std::string& path, int flags);
 
   sqlite3* db_ = nullptr;
   std::chrono::milliseconds busy_timeout_;

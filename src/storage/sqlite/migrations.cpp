@@ -1,5 +1,8 @@
 #include "migrations.hpp"
 
+#include <filesystem>
+#include <system_error>
+
 #include <fmt/format.h>
 
 #include "billing/error.hpp"
@@ -77,16 +80,31 @@ std::int64_t read_integer(Connection& connection, std::string_view sql, std::str
   return query->step(operation) ? query->int64(0) : 0;
 }
 
+struct FileIdentity {
+  std::int64_t application_id = 0;
+  std::int64_t version = 0;
+  bool fresh = false;  // no schema, no application id, no version: a file nobody has written yet
+};
+
+// The one verdict on whose file this is, for the read-only look before open and the look under the lock.
+FileIdentity identify(Connection& connection) {
+  FileIdentity file;
+  file.application_id = read_integer(connection, "PRAGMA application_id", "read the application id");
+  file.version = read_integer(connection, "PRAGMA user_version", "read the schema version");
+  file.fresh = file.application_id == 0 && file.version == 0 &&
+               read_integer(connection, "SELECT count(*) FROM sqlite_schema", "read the schema") == 0;
+  if (file.application_id != k_application_id && !file.fresh) {
+    throw StorageError("", fmt::format("the file is not a billing database (application_id {}, user_version {})",
+                                       file.application_id, file.version));
+  }
+  return file;
+}
+
 // Inside the migration's transaction, so the verdict and the changes see the same file.
 void migrate_locked(Connection& connection) {
-  const std::int64_t application_id = read_integer(connection, "PRAGMA application_id", "read the application id");
-  const std::int64_t version = read_integer(connection, "PRAGMA user_version", "read the schema version");
-  const bool fresh = application_id == 0 && version == 0 &&
-                     read_integer(connection, "SELECT count(*) FROM sqlite_schema", "read the schema") == 0;
-  if (application_id != k_application_id && !fresh) {
-    throw StorageError("", fmt::format("the file is not a billing database (application_id {}, user_version {})",
-                                       application_id, version));
-  }
+  const FileIdentity file = identify(connection);
+  const std::int64_t version = file.version;
+  const bool fresh = file.fresh;
   if (version > k_schema_version) {
     throw StorageError("", fmt::format("the file has schema version {}, newer than the {} this library knows; "
                                        "open it with a newer version of billing",
@@ -107,6 +125,15 @@ void migrate_locked(Connection& connection) {
 }
 
 }  // namespace
+
+void check_owned_or_empty(const std::string& path, std::chrono::milliseconds busy_timeout) {
+  // SQLite would create a missing file, and treats an empty one as a new database: nothing to look at.
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (error || size == 0) return;
+  Connection connection(path, Connection::ReadOnly{}, busy_timeout);
+  (void)identify(connection);
+}
 
 void migrate(Connection& connection) {
   connection.run("BEGIN IMMEDIATE", "begin the schema migration");

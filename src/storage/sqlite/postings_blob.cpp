@@ -85,11 +85,12 @@ bool PostingsReader::next(BlobLeg& leg) {
   }
   ++read_;
   leg.side = load_enum<Side>(take(1)[0], 1, "posting side");
-  leg.amount_minor = i64();
-  leg.after.debits_posted = i64();
-  leg.after.credits_posted = i64();
-  leg.after.debits_pending = i64();
-  leg.after.credits_pending = i64();
+  // The same ranges as account_postings' CHECKs, which a blob has no column for.
+  leg.amount_minor = load_minor(i64(), 1, "posting amount");
+  leg.after.debits_posted = load_minor(i64(), 0, "posting total");
+  leg.after.credits_posted = load_minor(i64(), 0, "posting total");
+  leg.after.debits_pending = load_minor(i64(), 0, "posting total");
+  leg.after.credits_pending = load_minor(i64(), 0, "posting total");
   leg.currency = text();
   leg.account = text();
   return true;

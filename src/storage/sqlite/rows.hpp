@@ -62,7 +62,18 @@ template <class Enum>
   return static_cast<Enum>(value);
 }
 
-[[nodiscard]] inline Timestamp load_time(std::int64_t micros) noexcept { return Timestamp::from_unix_micros(micros); }
+/// The first and last microsecond of years 0001 to 9999, the span every text form of a Timestamp (and
+/// Python's datetime) covers; the domain's own windows (effective_at, the clock) lie well inside it.
+inline constexpr std::int64_t k_first_stored_micros = -62'135'596'800'000'000;
+inline constexpr std::int64_t k_last_stored_micros = 253'402'300'799'999'999;
+
+/// A stored time. Throws StorageError for one outside years 0001 to 9999: no billing process writes
+/// it, and it could be neither printed nor exported.
+[[nodiscard]] inline Timestamp load_time(std::int64_t micros, std::string_view what = "time") {
+  if (micros < k_first_stored_micros || micros > k_last_stored_micros) [[unlikely]]
+    throw_corrupt(what, fmt::format("{} us since the epoch is outside years 0001 to 9999", micros));
+  return Timestamp::from_unix_micros(micros);
+}
 
 [[nodiscard]] Hash load_hash(std::span<const std::uint8_t> bytes, std::string_view what);
 
@@ -76,9 +87,20 @@ class CurrencyLookup {
   std::optional<Currency> last_;
 };
 
-/// Four running totals from four consecutive columns starting at `first`.
-[[nodiscard]] inline Balances read_balances(const Statement& row, int first) noexcept {
-  return {row.int64(first), row.int64(first + 1), row.int64(first + 2), row.int64(first + 3)};
+/// A number of minor units that the schema keeps at `min` or above (1 for a posting's amount, 0 for a
+/// total or a limit). CHECKs guard what SQLite writes, but a damaged page or a blob may hold anything, and
+/// a value out of range must not reach Money (which throws Overflow for -2^63) or the ledger's sums.
+[[nodiscard]] inline std::int64_t load_minor(std::int64_t value, std::int64_t min, std::string_view what) {
+  if (value < min) [[unlikely]]
+    throw_corrupt(what, fmt::format("{} is below {}", value, min));
+  return value;
+}
+
+/// Four running totals from four consecutive columns starting at `first`. Throws StorageError for a
+/// negative one.
+[[nodiscard]] inline Balances read_balances(const Statement& row, int first) {
+  return {load_minor(row.int64(first), 0, "total"), load_minor(row.int64(first + 1), 0, "total"),
+          load_minor(row.int64(first + 2), 0, "total"), load_minor(row.int64(first + 3), 0, "total")};
 }
 
 /// Binds the four running totals to parameters `first` to `first + 3`.

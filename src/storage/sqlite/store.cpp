@@ -106,6 +106,18 @@ class SqliteStore final : public Store {
   std::shared_ptr<ConnectionPool> pool_;
 };
 
+void check_options(const SqliteOptions& options) {
+  if (options.busy_timeout < std::chrono::milliseconds::zero() ||
+      options.busy_timeout > SqliteOptions::k_max_busy_timeout) {
+    throw InvalidArgument("busy_timeout",
+                          fmt::format("must be 0 to {} ms; got {} ms", SqliteOptions::k_max_busy_timeout.count(),
+                                      options.busy_timeout.count()));
+  }
+  if (options.durability != Durability::full && options.durability != Durability::normal) {
+    throw InvalidArgument("durability", fmt::format("{} is not a Durability", static_cast<int>(options.durability)));
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options) {
@@ -113,8 +125,11 @@ std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions&
     throw StorageError(
         "", fmt::format("open_sqlite needs SQLite 3.37 or newer; this process has {}", sqlite3_libversion()));
   }
+  check_options(options);
   auto pool = std::make_shared<ConnectionPool>(path, options);
   try {
+    // Before anything that writes (the switch to WAL): another program's file must stay as it was.
+    check_owned_or_empty(path, options.busy_timeout);
     std::unique_ptr<Connection> first = pool->open();
     first->enable_wal();
     migrate(*first);
