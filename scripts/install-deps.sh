@@ -10,7 +10,7 @@ packages=(
   cmake g++ clang-14 libfuzzer-14-dev make pkg-config
   libboost-dev libfmt-dev libsqlite3-dev libssl-dev doctest-dev libbenchmark-dev
   python3 python3-dev python3-pip python3-venv pybind11-dev python3-pybind11 python3-pytest
-  sqlite3 ledger
+  sqlite3 ledger beancount
 )
 
 missing=()
