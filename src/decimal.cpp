@@ -171,7 +171,8 @@ Decimal Decimal::parse(std::string_view text, std::string_view field) {
   int scale = places - exponent;
   if (scale < 0) {
     if (scale < -60) throw Overflow(std::string(field), fmt::format("'{}' is too large", text));
-    coefficient *= detail::pow10_512(-scale);
+    // 121 digits times 10^60 passes even 512 bits: Overflow, as for any other value too large.
+    coefficient = overflow_guard(field, [&] { return Int512(coefficient * detail::pow10_512(-scale)); });
     scale = 0;
   }
   strip_zeros_above(coefficient, scale, k_max_scale);

@@ -41,6 +41,8 @@ TEST_CASE("at least 18 integer digits and 12 places, and 38 significant digits i
   CHECK((big + big).to_string() == "1999999999999999999.999999999998");
   CHECK(d("99999999999999999999999999999999999999").to_string().size() == 38);
   CHECK_THROWS_AS((void)d("999999999999999999999999999999999999999999"), billing::Overflow);
+  // Found by the fuzzer: 121 digits times 10^51 passed the wide coefficient and escaped as Boost's error.
+  CHECK_THROWS_AS((void)d((std::string(121, '9') + "E51").c_str()), billing::Overflow);
 }
 
 TEST_CASE("text that is not a number is InvalidAmount naming the field") {
