@@ -27,20 +27,6 @@ def usd(amount):
     return Money(amount, "USD")
 
 
-@pytest.fixture
-def clock():
-    return billing.ManualClock(START)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def books(request, tmp_path, clock):
-    path = str(tmp_path / "books.db") if request.param == "sqlite" else None
-    books = billing.open(path, durability=billing.Durability.NORMAL, clock=clock, ids=billing.SequentialIds("gen-"))
-    books.accounts.create("USD", "Cash", id="cash")
-    books.accounts.create("USD", "Revenue", id="revenue", normal_side=Side.CREDIT)
-    return books
-
-
 def refused(call, error=billing.InvalidArgument):
     """The exception `call` raises, which must be `error`."""
     with pytest.raises(error) as raised:

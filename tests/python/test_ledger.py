@@ -18,21 +18,6 @@ def usd(amount):
     return Money(amount, "USD")
 
 
-@pytest.fixture
-def clock():
-    return billing.ManualClock(START)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def books(request, tmp_path, clock):
-    ids = billing.SequentialIds("gen-")
-    path = str(tmp_path / "books.db") if request.param == "sqlite" else None
-    books = billing.open(path, durability=billing.Durability.NORMAL, clock=clock, ids=ids)
-    books.accounts.create("USD", "Cash", id="cash")
-    books.accounts.create("USD", "Revenue", id="revenue", normal_side=Side.CREDIT)
-    return books
-
-
 def test_open_creates_accounts_with_every_field(books):
     outcome = books.accounts.create(
         "USD", "Wallet", id="wallet", normal_side=Side.CREDIT, debits_must_not_exceed_credits=True,
