@@ -1,27 +1,12 @@
 #include "adapters.hpp"
 
-#include <unistd.h>
+#include "support/scratch_dir.hpp"
 
 namespace billing::test {
 
-std::filesystem::path SqliteAdapter::scratch_dir() {
-  static const auto dir = [] {
-    auto path = std::filesystem::temp_directory_path() / ("billing-contract-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(path);
-    return path;
-  }();
-  static const struct Cleanup {
-    ~Cleanup() {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir, ignored);
-    }
-  } cleanup;
-  return dir;
-}
-
 std::string SqliteAdapter::new_path() {
   static std::atomic<int> counter{0};
-  return (scratch_dir() / ("store-" + std::to_string(counter++) + ".db")).string();
+  return (scratch_dir("billing-contract-") / ("store-" + std::to_string(counter++) + ".db")).string();
 }
 
 AccountId Fixture::open(const std::string& id, const char* currency, Side normal) {

@@ -23,7 +23,6 @@ struct MemoryAdapter {
 /// A fresh SQLite file per store, removed when the test binary exits.
 struct SqliteAdapter {
   static constexpr const char* k_name = "sqlite";
-  static std::filesystem::path scratch_dir();
   static std::string new_path();
   static std::shared_ptr<Store> open() { return open_sqlite(new_path(), {.durability = Durability::normal}); }
 };

@@ -1,5 +1,7 @@
 #include "world.hpp"
 
+#include "support/scratch_dir.hpp"
+
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -41,22 +43,6 @@ std::string joined(const std::vector<PostOutcome>& outcomes) {
 
 EntryRequest two_legs(const char* id, const AccountId& debit, const AccountId& credit, const char* amount) {
   return {.id = EntryId(id), .postings = {{debit, Side::debit, usd(amount)}, {credit, Side::credit, usd(amount)}}};
-}
-
-std::filesystem::path scratch_dir() {
-  static const auto dir = [] {
-    auto path = std::filesystem::temp_directory_path() / ("billing-faults-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-    return path;
-  }();
-  static const struct Cleanup {
-    ~Cleanup() {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir, ignored);
-    }
-  } cleanup;
-  return dir;
 }
 
 }  // namespace
@@ -139,7 +125,7 @@ Base memory_base(std::uint64_t entries) {
 
 std::string scratch_path(std::string_view name) {
   static std::atomic<int> counter{0};
-  return (scratch_dir() / fmt::format("{}-{}.sqlite", name, counter++)).string();
+  return (test::scratch_dir("billing-faults-") / fmt::format("{}-{}.sqlite", name, counter++)).string();
 }
 
 Base sqlite_base(Durability durability, std::uint64_t entries) {
