@@ -2,8 +2,9 @@
 // fails the 1st, 2nd, ... write of any file, then each sync, then reports the disk full at each write.
 // The files use Durability::full, so that every commit syncs. Each run must:
 //  - surface StorageError to the caller, and leave the open store exactly as it was;
-//  - leave the files such that a crash at that moment recovers either the state before the write or
-//    the state after it, never a part (a copy of the database and its -wal, opened afresh);
+//  - leave the files such that a crash at that moment (a copy of the database and its -wal, opened
+//    afresh) recovers whole units of work only: the state before the write, after it, or, for a write
+//    of two units (an idempotent run's claim, then its work), between them; never a part of one unit;
 //  - keep verify() passing, and let the same write, retried once the disk is back, succeed.
 #include <doctest/doctest.h>
 

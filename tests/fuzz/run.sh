@@ -47,8 +47,12 @@ for name in "${harnesses[@]}"; do
   findings="$(find "$dir/artifacts" -type f | wc -l)"
   corpus="$(find "$dir/corpus" -type f | wc -l)"
   coverage="$(grep -oE 'cov: [0-9]+' "$dir/log" | tail -1 | sed 's/cov: //')"
-  printf 'fuzz %-15s %10s executions in %s s, %s crashes (coverage %s, %s new inputs)\n' \
-    "$name" "$runs" "$seconds" "$findings" "${coverage:-?}" "$corpus"
+  if [ "$findings" = 0 ]; then
+    printf 'fuzz %-15s %10s executions in %s s, 0 crashes (coverage %s, %s new inputs)\n' \
+      "$name" "$runs" "$seconds" "${coverage:-?}" "$corpus"
+  else
+    printf 'fuzz %-15s %10s executions, then a finding (%s artifact)\n' "$name" "$runs" "$findings"
+  fi
   total=$((total + runs))
   if [ "$rc" != 0 ] || [ "$findings" != 0 ] || [ "$runs" = 0 ]; then
     failed=1

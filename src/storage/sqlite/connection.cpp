@@ -88,8 +88,7 @@ Connection::Connection(const std::string& path, bool durable_full, std::chrono::
   }
 }
 
-Connection::Connection(const std::string& path, ReadOnly, std::chrono::milliseconds busy_timeout)
-    : busy_timeout_(busy_timeout) {
+Connection::Connection(const std::string& path, ReadOnly) : busy_timeout_(0) {
   // A plain read-only connection to a WAL file creates its -wal and -shm files, and cannot remove them
   // again. immutable=1 reads the main file alone, without locks: what a checkpoint last wrote there.
   open(immutable_uri(path), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX);

@@ -126,9 +126,10 @@ class Connection {
   /// PRAGMA synchronous = FULL or NORMAL. Throws StorageError when SQLite cannot open it.
   Connection(const std::string& path, bool durable_full, std::chrono::milliseconds busy_timeout);
   struct ReadOnly {};
-  /// Opens an existing `path` read-only, with extended result codes and the busy timeout and nothing
-  /// else, to look at a file before anything may change it. Throws StorageError when SQLite cannot.
-  Connection(const std::string& path, ReadOnly, std::chrono::milliseconds busy_timeout);
+  /// Opens an existing `path` read-only and immutable (no locks, no -wal or -shm: the main file as a
+  /// checkpoint last left it), with extended result codes and nothing else, to look at a file before
+  /// anything may change it. Throws StorageError when SQLite cannot.
+  Connection(const std::string& path, ReadOnly);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -126,12 +126,12 @@ void migrate_locked(Connection& connection) {
 
 }  // namespace
 
-void check_owned_or_empty(const std::string& path, std::chrono::milliseconds busy_timeout) {
+void check_owned_or_empty(const std::string& path) {
   // SQLite would create a missing file, and treats an empty one as a new database: nothing to look at.
   std::error_code error;
   const auto size = std::filesystem::file_size(path, error);
   if (error || size == 0) return;
-  Connection connection(path, Connection::ReadOnly{}, busy_timeout);
+  Connection connection(path, Connection::ReadOnly{});
   (void)identify(connection);
 }
 

@@ -2,7 +2,6 @@
 // build its tables and guards (one script per version in migrations/). Internal to the adapter.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,11 +19,12 @@ inline constexpr std::int32_t k_application_id = 0x4249'4C4C;
 inline constexpr int k_min_sqlite_version = 3'037'000;
 
 /// Throws StorageError unless the file at `path` is missing, empty (no schema, application id and
-/// user_version 0) or a billing store (application id k_application_id). Looks through a read-only
-/// connection, waiting up to `busy_timeout` for a writer, so a refused file is left exactly as it was:
-/// its journal mode, its bytes, and no -wal, -shm or -journal file of ours beside it. open_sqlite asks
-/// before it changes anything; migrate() asks again under the write lock.
-void check_owned_or_empty(const std::string& path, std::chrono::milliseconds busy_timeout);
+/// user_version 0) or a billing store (application id k_application_id). Looks through a read-only,
+/// immutable connection, so a refused file is left exactly as it was: its bytes, its journal mode, and
+/// no -wal, -shm or -journal file of ours beside it. It reads the main file only, which always holds a
+/// committed state, and a billing file's every committed state passes. open_sqlite asks before it
+/// changes anything; migrate() asks again, under the write lock and seeing the -wal too.
+void check_owned_or_empty(const std::string& path);
 
 /// Brings the file behind `connection` to k_schema_version, inside BEGIN IMMEDIATE so that two
 /// processes opening a new file at once take turns and the second finds the work done. Leaves a

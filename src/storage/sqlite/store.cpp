@@ -129,7 +129,7 @@ std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions&
   auto pool = std::make_shared<ConnectionPool>(path, options);
   try {
     // Before anything that writes (the switch to WAL): another program's file must stay as it was.
-    check_owned_or_empty(path, options.busy_timeout);
+    check_owned_or_empty(path);
     std::unique_ptr<Connection> first = pool->open();
     first->enable_wal();
     migrate(*first);
