@@ -357,6 +357,21 @@ TEST_CASE("a busy_timeout outside 0 to k_max_busy_timeout, or an unknown durabil
   static_assert(SqliteOptions::k_max_busy_timeout == std::chrono::hours(1));
 }
 
+TEST_CASE("a path holding a NUL byte is an InvalidArgument naming the path, and opens nothing") {
+  TempDir dir;
+  const std::string target = dir.file("books.db");
+  for (const std::string& path : {target + std::string("\0.ignored", 9), std::string(1, '\0'), target + '\0'}) {
+    CAPTURE(path.size());
+    try {
+      (void)open_sqlite(path);
+      FAIL("accepted");
+    } catch (const InvalidArgument& e) {
+      CHECK(e.field() == "path");
+    }
+  }
+  CHECK(std::filesystem::is_empty(std::filesystem::path(target).parent_path()));  // not books.db, nor its -wal
+}
+
 TEST_CASE("a path that cannot be opened is a StorageError") {
   TempDir dir;
   CHECK_THROWS_AS((void)open_sqlite(dir.file("missing-directory/store.db")), StorageError);

@@ -32,9 +32,10 @@ struct SqliteOptions {
 
 /// Opens (creating if needed) the SQLite file at `path` and migrates its schema to the current version.
 ///
-/// Throws InvalidArgument (field "busy_timeout") when options.busy_timeout is negative or above
+/// Throws InvalidArgument (field "path") when `path` holds a NUL byte (SQLite would open the file named
+/// by the part before it), (field "busy_timeout") when options.busy_timeout is negative or above
 /// SqliteOptions::k_max_busy_timeout, and (field "durability") for a value that is not a Durability;
-/// nothing is opened then. Throws StorageError when the file cannot be opened, is not a billing
+/// nothing is opened or created then. Throws StorageError when the file cannot be opened, is not a billing
 /// database, or was written by a newer version of the library.
 ///
 /// A file that is neither empty nor a billing store (another program's database, told apart by

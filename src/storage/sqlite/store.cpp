@@ -106,6 +106,15 @@ class SqliteStore final : public Store {
   std::shared_ptr<ConnectionPool> pool_;
 };
 
+// SQLite reads the path as a C string, so a NUL byte would silently open the file named by the part before it.
+void check_path(const std::string& path) {
+  if (const auto nul = path.find('\0'); nul != std::string::npos) {
+    throw InvalidArgument("path", fmt::format("holds a NUL byte at offset {}, which no file name can; the file "
+                                              "opened would be another one",
+                                              nul));
+  }
+}
+
 void check_options(const SqliteOptions& options) {
   if (options.busy_timeout < std::chrono::milliseconds::zero() ||
       options.busy_timeout > SqliteOptions::k_max_busy_timeout) {
@@ -125,6 +134,7 @@ std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions&
     throw StorageError(
         "", fmt::format("open_sqlite needs SQLite 3.37 or newer; this process has {}", sqlite3_libversion()));
   }
+  check_path(path);
   check_options(options);
   auto pool = std::make_shared<ConnectionPool>(path, options);
   try {
