@@ -79,8 +79,8 @@ RequestValue RequestValue::string(std::string value) { return {Kind::string, std
 RequestValue RequestValue::bytes(std::string value) { return {Kind::bytes, std::move(value)}; }
 
 RequestValue RequestValue::decimal(const Decimal& value) {
-  // One text per value: 1.0 and 1 are "1". normalized() keeps a zero's places (0.00), so zero is spelt here.
-  return {Kind::decimal, value.is_zero() ? std::string("0") : value.normalized().to_string()};
+  // One text per value: 1.0 and 1 are "1", 0.00 and -0 are "0".
+  return {Kind::decimal, value.normalized().to_string()};
 }
 
 RequestValue RequestValue::money(const Money& value) {

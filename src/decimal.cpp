@@ -193,6 +193,7 @@ Decimal Decimal::round(int places, RoundingMode mode) const {
 }
 
 Decimal Decimal::normalized() const {
+  if (coefficient_.is_zero()) return {};  // 0.00 has no digit to keep its places: it is 0, as 1.00 is 1
   Coefficient coefficient = coefficient_;
   int scale = scale_;
   strip_zeros_above(coefficient, scale, 0);

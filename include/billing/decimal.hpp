@@ -79,7 +79,7 @@ class Decimal {
   /// Throws InvalidArgument for places outside [0, k_max_scale], Overflow if the result does not fit.
   [[nodiscard]] Decimal round(int places, RoundingMode mode) const;
 
-  /// The same value with trailing zeros after the point removed: 12.3400 -> 12.34, 100 -> 100.
+  /// The same value with trailing zeros after the point removed: 12.3400 -> 12.34, 100 -> 100, 0.00 -> 0.
   [[nodiscard]] Decimal normalized() const;
 
   /// Plain notation with the value's own scale, never an exponent: "12.340", "-0.05", "100".

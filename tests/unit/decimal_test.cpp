@@ -4,6 +4,7 @@
 
 #include <type_traits>
 #include <unordered_set>
+#include <vector>
 
 #include "billing/error.hpp"
 
@@ -157,6 +158,34 @@ TEST_CASE("comparison and hashing see values, not scales") {
   CHECK(set.size() == 2);
   CHECK(d("12.3400").normalized().to_string() == "12.34");
   CHECK(d("1200").normalized().to_string() == "1200");
+}
+
+TEST_CASE("equal values hash equal across scales, zero and its negative forms included") {
+  const std::vector<std::vector<const char*>> classes = {
+      {"0", "0.0", "0.00", "0.000000000000000000000000000000", "-0", "-0.00", "+0.0", "0E+5", "-0E-30"},
+      {"1", "1.0", "1.00", "1.000000000000000000000000000000", "+1.0"},
+      {"-1", "-1.0", "-1.000"},
+      {"12.34", "12.340", "1234E-2", "0.1234e2"},
+      {"100", "100.00", "1E2", "1.0E+2"},
+  };
+  for (const auto& texts : classes) {
+    const Decimal first = d(texts.front());
+    for (const char* text : texts) {
+      CAPTURE(text);
+      CHECK(d(text) == first);
+      CHECK(d(text).hash() == first.hash());
+      CHECK(std::hash<Decimal>{}(d(text)) == std::hash<Decimal>{}(first));
+      CHECK(d(text).normalized().to_string() == first.normalized().to_string());
+    }
+  }
+  const Decimal zero_places = d("0.00");
+  CHECK((-zero_places).hash() == Decimal().hash());
+  CHECK((zero_places * d("-1.5")).hash() == Decimal().hash());
+  CHECK((d("1.25") - d("1.250")).hash() == Decimal().hash());
+  CHECK(d("0.000").normalized().scale() == 0);
+  CHECK(d("-0.00").to_string() == "0.00");  // a zero has no sign, whatever its text
+  std::unordered_set<Decimal> set{d("0"), d("0.00"), d("-0.0"), d("1"), d("1.00")};
+  CHECK(set.size() == 2);
 }
 
 TEST_CASE("abs, negation and sign") {

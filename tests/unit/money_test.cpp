@@ -27,6 +27,8 @@ TEST_CASE("an amount is held in the currency's minor units") {
   CHECK(m("0.1234 CLF").minor() == 1234);
   CHECK(m("12.3 USD").minor() == 1230);
   CHECK(m("12.340 USD").minor() == 1234);  // trailing zeros are not extra places
+  CHECK(m("0.000 USD") == Money::zero(Currency("USD")));  // nor are a zero's (it once kept its places)
+  CHECK(m("-0.0000 JPY").is_zero());
   CHECK(Money::from_minor(-5, usd).amount().to_string() == "-0.05");
 }
 
