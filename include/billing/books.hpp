@@ -40,7 +40,12 @@ class BooksTransaction {
   ~BooksTransaction();
 
   /// Commits every change made on this thread since the transaction opened. Throws Misuse when
-  /// already committed, StorageError when the engine fails (then nothing is committed).
+  /// already committed, and StorageError when the engine fails. After a StorageError these books read
+  /// as before the transaction, but the write may still come back: when the commit's fsync is what
+  /// failed, SQLite has already written the commit to its -wal, and if the process crashes before its
+  /// next write, recovery finds it there (docs/reliability.md, "What a failed sync means"). So treat
+  /// the error as "not committed unless the process dies now", and retry with the same entry id or
+  /// idempotency key, which returns exists or replayed instead of writing twice.
   void commit();
 
  private:

@@ -27,7 +27,9 @@ class Transaction {
  public:
   virtual ~Transaction() = default;  ///< rolls back unless commit() ran; never throws
   /// Makes every change durable (as the store's durability option says) and visible. Throws
-  /// StorageError when the engine fails, in which case nothing was committed.
+  /// StorageError when the engine fails; the store then reads as before the transaction, except that
+  /// an adapter whose failed fsync came after the commit reached its log (SQLite) may recover the
+  /// write after a crash (docs/reliability.md, "What a failed sync means").
   virtual void commit() = 0;
   [[nodiscard]] virtual Access access() const noexcept = 0;
   [[nodiscard]] virtual AccountRepository& accounts() = 0;
