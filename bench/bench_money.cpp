@@ -5,6 +5,7 @@
 #include <billing/money.hpp>
 
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -101,6 +102,94 @@ void decimal_add_same_scale(benchmark::State& state) {
   }
 }
 BENCHMARK(decimal_add_same_scale)->Arg(1);
+
+// The Decimal operations behind prices, rates and quantities, and Money built from them. Each takes its
+// operand from the benchmark's argument; the text ones parse or print a typical price.
+
+void decimal_add_mixed_scale(benchmark::State& state) {
+  Decimal total = Decimal::parse("0.000000000000");  // 12 places: each step is aligned first
+  const Decimal step = Decimal::from_coefficient(state.range(0), 2);
+  for (auto _ : state) {
+    total += step;
+    benchmark::DoNotOptimize(total);
+  }
+}
+BENCHMARK(decimal_add_mixed_scale)->Arg(1);
+
+void decimal_multiply(benchmark::State& state) {
+  const Decimal price = Decimal::parse("0.00025");
+  Decimal quantity = state.range(0);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(quantity);
+    benchmark::DoNotOptimize(price * quantity);
+  }
+}
+BENCHMARK(decimal_multiply)->Arg(1200);
+
+void decimal_compare_mixed_scale(benchmark::State& state) {
+  const Decimal a = Decimal::from_coefficient(state.range(0), 5);
+  Decimal b = Decimal::parse("12.34");
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(b);
+    benchmark::DoNotOptimize(a < b);
+  }
+}
+BENCHMARK(decimal_compare_mixed_scale)->Arg(1'234'567);
+
+void decimal_round_half_even(benchmark::State& state) {
+  Decimal value = Decimal::from_coefficient(state.range(0), 6);  // 12.345678 -> 12.35
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(value);
+    benchmark::DoNotOptimize(value.round(2, billing::RoundingMode::half_even));
+  }
+}
+BENCHMARK(decimal_round_half_even)->Arg(12'345'678);
+
+void decimal_divide(benchmark::State& state) {
+  Decimal dividend = state.range(0);
+  const Decimal divisor = 3;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(dividend);
+    benchmark::DoNotOptimize(billing::divide(dividend, divisor, 4, billing::RoundingMode::half_even));
+  }
+}
+BENCHMARK(decimal_divide)->Arg(10);
+
+void decimal_parse(benchmark::State& state) {
+  const std::string text = "1234.5678";
+  for (auto _ : state) benchmark::DoNotOptimize(Decimal::parse(text));
+}
+BENCHMARK(decimal_parse);
+
+void decimal_to_string(benchmark::State& state) {
+  const Decimal value = Decimal::from_coefficient(state.range(0), 4);
+  for (auto _ : state) benchmark::DoNotOptimize(value.to_string());
+}
+BENCHMARK(decimal_to_string)->Arg(12'345'678);
+
+void decimal_hash(benchmark::State& state) {
+  const Decimal value = Decimal::from_coefficient(state.range(0), 4);  // 1234.5000: normalized first
+  for (auto _ : state) benchmark::DoNotOptimize(value.hash());
+}
+BENCHMARK(decimal_hash)->Arg(12'345'000);
+
+void money_from_decimal(benchmark::State& state) {
+  const Currency usd("USD");
+  Decimal amount = Decimal::from_coefficient(state.range(0), 4);  // 1234.5678 USD, rounded to cents
+  const std::size_t before = billing::test::allocations_on_this_thread();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(amount);
+    benchmark::DoNotOptimize(Money(amount, usd, billing::RoundingMode::half_even));
+  }
+  report_allocations(state, before);
+}
+BENCHMARK(money_from_decimal)->Arg(12'345'678);
+
+void money_parse(benchmark::State& state) {
+  const std::string text = "19.99 USD";
+  for (auto _ : state) benchmark::DoNotOptimize(Money::parse(text));
+}
+BENCHMARK(money_parse);
 
 }  // namespace
 

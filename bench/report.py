@@ -27,6 +27,10 @@ BASELINES = {
     "baseline_checked_int128_add": ["baseline_int64_add"],
     "money_multiply": ["baseline_checked_int128_multiply_round"],
     "decimal_add_same_scale": ["baseline_checked_int128_add"],
+    "decimal_add_mixed_scale": ["baseline_checked_int128_add"],
+    "decimal_multiply": ["baseline_checked_int128_multiply_round"],
+    "decimal_round_half_even": ["baseline_checked_int128_multiply_round"],
+    "money_from_decimal": ["baseline_checked_int128_multiply_round"],
     # bench_ledger
     "memory_transfer": ["baseline_map_update_vector_append"],
     "memory_post_batch_1000": ["baseline_map_update_vector_append"],
