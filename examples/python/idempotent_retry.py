@@ -1,4 +1,6 @@
 """A retry that cannot charge twice. Run: PYTHONPATH=build/python /usr/bin/python3 examples/python/idempotent_retry.py"""
+from typing import Optional
+
 import billing
 from billing import Money
 
@@ -11,9 +13,9 @@ def main() -> None:
     def charge(amount: str) -> billing.IdempotentResult:
         request = {"customer": "alice", "amount": Money(amount, "EUR")}  # fingerprinted by type and value
 
-        def work() -> dict:
+        def work() -> dict[str, Optional[str]]:
             outcome = books.ledger.transfer("card:alice", "sales", Money(amount, "EUR"))
-            return {"result": outcome.result.name, "entry": outcome.entry.id}
+            return {"result": outcome.result.name, "entry": outcome.entry.id if outcome.entry else None}
 
         return books.idempotent("order-1001", request, work, scope="shop-7")
 
@@ -24,7 +26,9 @@ def main() -> None:
         charge("30.00")
     except billing.IdempotencyMismatch as error:
         print(f"same key, another amount: {type(error).__name__}: {error}")
-    print("balance:", books.ledger.balance("card:alice").net)
+    balance = books.ledger.balance("card:alice")
+    assert balance is not None  # None only for an account that does not exist
+    print("balance:", balance.net)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import datetime
 import os
 import sys
 import tempfile
+from typing import Callable
 
 import billing
 from billing import Money, PostResult, Side
@@ -28,7 +29,7 @@ def main() -> None:
                           debits_must_not_exceed_credits=True)
     books.accounts.create("USD", "Sales", id="income:sales", normal_side=Side.CREDIT)
 
-    steps = [
+    steps: list[tuple[str, Callable[[], billing.PostOutcome]]] = [
         ("top up 100.00", lambda: books.ledger.transfer("assets:bank", "liabilities:wallet", usd("100"), id="top-up")),
         ("spend 250.00 from the wallet",
          lambda: books.ledger.transfer("liabilities:wallet", "income:sales", usd("250"))),
@@ -47,8 +48,10 @@ def main() -> None:
     print()
     for account in books.accounts.list().items:
         balance = books.ledger.balance(account.id)
+        assert balance is not None  # None only for an account that does not exist
         print(f"{account.id:<20} net {balance.net}  available {balance.available}")
     wallet_before = books.ledger.balance("liabilities:wallet", as_of=1)
+    assert wallet_before is not None
     print(f"wallet after entry 1: {wallet_before.net}")
 
     report = books.ledger.verify()

@@ -1,5 +1,6 @@
 """A tour of the money types from Python. Run: PYTHONPATH=build/python /usr/bin/python3 examples/python/money_tour.py"""
 from decimal import Decimal
+from typing import Callable
 
 import billing
 from billing import Money, RoundingMode
@@ -12,7 +13,12 @@ def main() -> None:
     for mode in RoundingMode.__members__.values():
         print(f"0.05 USD x 0.5 by {mode.name:<9} = {Money('0.05', 'USD').multiply(Decimal('0.5'), mode)}")
     print("100.00 USD split 3 ways =", ", ".join(str(m) for m in Money("100", "USD").split(3)))
-    for bad in [lambda: Money("1", "USD") + Money("1", "EUR"), lambda: Money("12.345", "USD"), lambda: Money(0.1, "USD")]:
+    mistakes: list[Callable[[], Money]] = [
+        lambda: Money("1", "USD") + Money("1", "EUR"),
+        lambda: Money("12.345", "USD"),
+        lambda: Money(0.1, "USD"),  # type: ignore[arg-type]  # mypy refuses a float too
+    ]
+    for bad in mistakes:
         try:
             bad()
         except billing.BillingError as error:

@@ -1,5 +1,6 @@
 """Fixtures the Python suites share: a manual clock, and books on each adapter with two open accounts."""
 import datetime
+import pathlib
 
 import pytest
 
@@ -9,12 +10,12 @@ START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 @pytest.fixture
-def clock():
+def clock() -> billing.ManualClock:
     return billing.ManualClock(START)
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-def books(request, tmp_path, clock):
+def books(request: pytest.FixtureRequest, tmp_path: pathlib.Path, clock: billing.ManualClock) -> billing.Books:
     """Books on a fresh store of each adapter, with sequential ids, a debit-normal "cash" and a
     credit-normal "revenue" account in USD. A suite that needs other accounts defines its own."""
     path = str(tmp_path / "books.db") if request.param == "sqlite" else None

@@ -1,7 +1,9 @@
 """books.idempotent: replay, mismatch, conflict and release, from Python."""
 import datetime
+import pathlib
 import threading
 from decimal import Decimal
+from typing import Callable, Optional
 
 import pytest
 
@@ -12,12 +14,12 @@ UTC = datetime.timezone.utc
 
 
 @pytest.fixture
-def clock():
+def clock() -> billing.ManualClock:
     return billing.ManualClock(datetime.datetime(2026, 1, 1, tzinfo=UTC))
 
 
 @pytest.fixture(params=["memory", "sqlite"])
-def books(request, tmp_path, clock):
+def books(request: pytest.FixtureRequest, tmp_path: pathlib.Path, clock: billing.ManualClock) -> billing.Books:
     path = str(tmp_path / "books.db") if request.param == "sqlite" else None
     books = billing.open(path, durability=billing.Durability.NORMAL, clock=clock)
     books.accounts.create("USD", "Customer", id="customer")
@@ -25,12 +27,12 @@ def books(request, tmp_path, clock):
     return books
 
 
-def charge(books, amount):
+def charge(books: billing.Books, amount: str) -> dict[str, Optional[str]]:
     outcome = books.ledger.transfer("customer", "merchant", Money(amount, "USD"))
     return {"result": outcome.result.name, "entry": outcome.entry.id if outcome.entry else None}
 
 
-def test_same_key_same_request_replays_the_stored_outcome(books):
+def test_same_key_same_request_replays_the_stored_outcome(books: billing.Books) -> None:
     request = {"amount": "5.00", "customer": "customer"}
     first = books.idempotent("charge-1", request, lambda: charge(books, "5.00"))
     assert not first.replayed and first.outcome["result"] == "OK"
@@ -39,7 +41,7 @@ def test_same_key_same_request_replays_the_stored_outcome(books):
     assert books.ledger.verify().entries_checked == 1
 
 
-def test_same_key_other_request_is_a_mismatch(books):
+def test_same_key_other_request_is_a_mismatch(books: billing.Books) -> None:
     books.idempotent("charge-1", {"amount": "5.00"}, lambda: charge(books, "5.00"))
     with pytest.raises(billing.IdempotencyMismatch) as raised:
         books.idempotent("charge-1", {"amount": "6.00"}, lambda: charge(books, "6.00"))
@@ -47,13 +49,13 @@ def test_same_key_other_request_is_a_mismatch(books):
     assert isinstance(raised.value, billing.BillingError)
 
 
-def test_scopes_keep_tenants_apart(books):
+def test_scopes_keep_tenants_apart(books: billing.Books) -> None:
     books.idempotent("k", "r", lambda: charge(books, "1.00"), scope="tenant-a")
     assert not books.idempotent("k", "r", lambda: charge(books, "1.00"), scope="tenant-b").replayed
 
 
-def test_an_exception_releases_the_key_and_undoes_the_write(books):
-    def failing():
+def test_an_exception_releases_the_key_and_undoes_the_write(books: billing.Books) -> None:
+    def failing() -> None:
         charge(books, "5.00")
         raise RuntimeError("gateway timed out")
 
@@ -63,12 +65,12 @@ def test_an_exception_releases_the_key_and_undoes_the_write(books):
     assert not books.idempotent("charge-1", "r", lambda: charge(books, "5.00")).replayed
 
 
-def test_a_second_request_while_the_first_runs_never_runs_twice(books):
+def test_a_second_request_while_the_first_runs_never_runs_twice(books: billing.Books) -> None:
     inside = threading.Event()
     release = threading.Event()
-    seen = []
+    seen: list[object] = []
 
-    def slow():
+    def slow() -> str:
         inside.set()
         release.wait(5)
         return "done"
@@ -77,7 +79,7 @@ def test_a_second_request_while_the_first_runs_never_runs_twice(books):
     worker.start()
     assert inside.wait(5)
 
-    def second():
+    def second() -> None:
         try:
             seen.append(books.idempotent("k", "r", lambda: "second").outcome)
         except billing.IdempotencyConflict:
@@ -92,7 +94,7 @@ def test_a_second_request_while_the_first_runs_never_runs_twice(books):
     assert books.idempotent("k", "r", lambda: "third").outcome == "done"
 
 
-def test_keys_expire_and_are_purged(books, clock):
+def test_keys_expire_and_are_purged(books: billing.Books, clock: billing.ManualClock) -> None:
     books.idempotency.configure(window=datetime.timedelta(hours=1))
     books.idempotent("k", "r", lambda: 1)
     assert books.idempotency.purge_expired() == 0
@@ -101,7 +103,7 @@ def test_keys_expire_and_are_purged(books, clock):
     assert not books.idempotent("k", "other request", lambda: 2).replayed
 
 
-def test_bad_keys_and_outcomes_are_errors(books):
+def test_bad_keys_and_outcomes_are_errors(books: billing.Books) -> None:
     with pytest.raises(billing.InvalidArgument) as raised:
         books.idempotent("", "r", lambda: 1)
     assert raised.value.field == "key"
@@ -113,12 +115,19 @@ def test_bad_keys_and_outcomes_are_errors(books):
 # ---------------------------------------------------------------------------- how a request is fingerprinted
 
 
-def same_request(books, first, second, key="fp"):
+def same_request(books: billing.Books, first: object, second: object, key: str = "fp") -> bool:
     """Whether `second` replays `first` under one key (True) or is a mismatch (False)."""
-    runs = []
-    books.idempotent(key, first, lambda: runs.append("first") or "first")
+    runs: list[str] = []
+
+    def work(name: str) -> Callable[[], str]:
+        def run() -> str:
+            runs.append(name)
+            return name
+        return run
+
+    books.idempotent(key, first, work("first"))
     try:
-        result = books.idempotent(key, second, lambda: runs.append("second") or "second")
+        result = books.idempotent(key, second, work("second"))
     except billing.IdempotencyMismatch:
         assert runs == ["first"]
         return False
@@ -126,7 +135,7 @@ def same_request(books, first, second, key="fp"):
     return True
 
 
-def test_a_decimal_and_a_string_with_the_same_text_are_different_requests(books):
+def test_a_decimal_and_a_string_with_the_same_text_are_different_requests(books: billing.Books) -> None:
     books.idempotent("charge-1", {"a": Decimal("1")}, lambda: charge(books, "1.00"))
     with pytest.raises(billing.IdempotencyMismatch):
         books.idempotent("charge-1", {"a": "1"}, lambda: charge(books, "1.00"))
@@ -154,7 +163,8 @@ def test_a_decimal_and_a_string_with_the_same_text_are_different_requests(books)
     (2**64, 2**64 + 1),
     (-(2**100), 2**100),
 ], ids=repr)
-def test_requests_that_differ_in_type_or_value_are_a_mismatch(books, first, second):
+def test_requests_that_differ_in_type_or_value_are_a_mismatch(
+        books: billing.Books, first: object, second: object) -> None:
     assert not same_request(books, first, second)
 
 
@@ -170,7 +180,7 @@ def test_requests_that_differ_in_type_or_value_are_a_mismatch(books, first, seco
     (-(2**64), -(2**64)),
     ("r", "r"),
 ], ids=repr)
-def test_equal_requests_replay(books, first, second):
+def test_equal_requests_replay(books: billing.Books, first: object, second: object) -> None:
     assert same_request(books, first, second)
 
 
@@ -196,8 +206,9 @@ class Opaque:
     ({1, 2}, "request"),
     (3.0, "request"),
 ], ids=repr)
-def test_a_request_that_cannot_be_encoded_exactly_is_a_type_error_naming_where(books, request_value, path):
-    ran = []
+def test_a_request_that_cannot_be_encoded_exactly_is_a_type_error_naming_where(
+        books: billing.Books, request_value: object, path: str) -> None:
+    ran: list[int] = []
     with pytest.raises(TypeError) as raised:
         books.idempotent("refused", request_value, lambda: ran.append(1))
     assert str(raised.value).startswith(path + ": "), str(raised.value)
@@ -207,8 +218,8 @@ def test_a_request_that_cannot_be_encoded_exactly_is_a_type_error_naming_where(b
     assert not result.replayed and result.outcome == "ran"
 
 
-def test_a_request_that_contains_itself_is_a_recursion_error(books):
-    loop = []
+def test_a_request_that_contains_itself_is_a_recursion_error(books: billing.Books) -> None:
+    loop: list[object] = []
     loop.append(loop)
     with pytest.raises(RecursionError):
         books.idempotent("loop", loop, lambda: 1)

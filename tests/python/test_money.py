@@ -2,6 +2,7 @@
 import decimal
 import pickle
 from decimal import Decimal
+from typing import Union
 
 import pytest
 
@@ -9,11 +10,11 @@ import billing
 from billing import Money, RoundingMode
 
 
-def test_version_is_the_project_version():
+def test_version_is_the_project_version() -> None:
     assert billing.__version__.count(".") == 2
 
 
-def test_currency_exposes_iso_fields():
+def test_currency_exposes_iso_fields() -> None:
     usd = billing.Currency("USD")
     assert (usd.code, usd.numeric, usd.minor_units, usd.name) == ("USD", 840, 2, "US Dollar")
     assert billing.Currency("JPY").minor_units == 0
@@ -24,14 +25,14 @@ def test_currency_exposes_iso_fields():
     assert repr(usd) == "Currency('USD')"
 
 
-def test_currencies_lists_every_iso_code():
+def test_currencies_lists_every_iso_code() -> None:
     codes = [c.code for c in billing.currencies() if c.is_iso]
     assert len(codes) == 165
     assert codes == sorted(codes)
     assert {"USD", "EUR", "JPY", "BHD", "CLF", "XCG", "ZWG"} <= set(codes)
 
 
-def test_unknown_currency_raises_with_code_and_field():
+def test_unknown_currency_raises_with_code_and_field() -> None:
     with pytest.raises(billing.UnknownCurrency) as raised:
         billing.Currency("XYZ")
     assert raised.value.code == billing.ErrorCode.UNKNOWN_CURRENCY
@@ -41,7 +42,7 @@ def test_unknown_currency_raises_with_code_and_field():
         Money("1", "XYZ")
 
 
-def test_registered_unit_works_like_a_currency():
+def test_registered_unit_works_like_a_currency() -> None:
     credits = billing.register_unit("PY_CREDITS", 3, "Python credits")
     assert billing.Currency("PY_CREDITS") == credits
     assert Money("1.125", credits).minor == 1125
@@ -51,30 +52,30 @@ def test_registered_unit_works_like_a_currency():
 
 
 @pytest.mark.parametrize("amount", [Decimal("12.34"), "12.34", 12, Decimal("12.340")])
-def test_money_accepts_decimal_str_and_int(amount):
+def test_money_accepts_decimal_str_and_int(amount: Union[Decimal, str, int]) -> None:
     money = Money(amount, "USD")
     assert money.amount == Decimal(str(amount))
     assert isinstance(money.amount, Decimal)
 
 
 @pytest.mark.parametrize("amount", [12.34, 1.0, float("nan")])
-def test_float_is_a_type_error(amount):
+def test_float_is_a_type_error(amount: float) -> None:
     with pytest.raises(TypeError, match="float"):
-        Money(amount, "USD")
+        Money(amount, "USD")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        Money("1", "USD").multiply(amount)
+        Money("1", "USD").multiply(amount)  # type: ignore[arg-type]
 
 
-def test_bool_and_other_types_are_type_errors():
+def test_bool_and_other_types_are_type_errors() -> None:
     with pytest.raises(TypeError):
         Money(True, "USD")
     with pytest.raises(TypeError):
-        Money(["1"], "USD")
+        Money(["1"], "USD")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        Money("1", 840)
+        Money("1", 840)  # type: ignore[arg-type]
 
 
-def test_too_many_places_needs_a_rounding_mode():
+def test_too_many_places_needs_a_rounding_mode() -> None:
     with pytest.raises(billing.InvalidAmount) as raised:
         Money("12.345", "USD")
     assert raised.value.field == "amount"
@@ -82,13 +83,14 @@ def test_too_many_places_needs_a_rounding_mode():
     assert Money("12.345", "USD", RoundingMode.HALF_UP) == Money("12.35", "USD")
 
 
-def test_not_a_number_is_invalid_amount():
-    for bad in ["", "abc", "1.2.3", "NaN", "Infinity", Decimal("NaN"), Decimal("-Infinity")]:
+def test_not_a_number_is_invalid_amount() -> None:
+    amounts: list[Union[str, Decimal]] = ["", "abc", "1.2.3", "NaN", "Infinity", Decimal("NaN"), Decimal("-Infinity")]
+    for bad in amounts:
         with pytest.raises(billing.InvalidAmount):
             Money(bad, "USD")
 
 
-def test_from_minor_and_parse():
+def test_from_minor_and_parse() -> None:
     assert Money.from_minor(1234, "USD") == Money("12.34", "USD")
     assert Money.from_minor(-5, billing.Currency("BHD")).amount == Decimal("-0.005")
     assert Money.parse("12.34 USD").minor == 1234
@@ -100,7 +102,7 @@ def test_from_minor_and_parse():
         Money.parse("12.34USD")
 
 
-def test_str_repr_and_pickle():
+def test_str_repr_and_pickle() -> None:
     money = Money("12.3", "USD")
     assert str(money) == "12.30 USD"
     assert repr(money) == "Money('12.30', 'USD')"
@@ -108,7 +110,7 @@ def test_str_repr_and_pickle():
     assert pickle.loads(pickle.dumps(money)) == money
 
 
-def test_arithmetic_within_one_currency():
+def test_arithmetic_within_one_currency() -> None:
     a, b = Money("12.34", "USD"), Money("0.66", "USD")
     assert a + b == Money("13", "USD")
     assert a - b == Money("11.68", "USD")
@@ -119,7 +121,7 @@ def test_arithmetic_within_one_currency():
     assert not Money("0", "USD") and Money("0.01", "USD")
 
 
-def test_currency_mismatch():
+def test_currency_mismatch() -> None:
     usd, eur = Money("1", "USD"), Money("1", "EUR")
     with pytest.raises(billing.CurrencyMismatch):
         usd + eur
@@ -131,7 +133,7 @@ def test_currency_mismatch():
     assert usd != 1
 
 
-def test_overflow_is_an_error_never_a_wrap():
+def test_overflow_is_an_error_never_a_wrap() -> None:
     largest = Money.from_minor(2**63 - 1, "USD")
     with pytest.raises(billing.Overflow) as raised:
         largest + Money("0.01", "USD")
@@ -143,13 +145,13 @@ def test_overflow_is_an_error_never_a_wrap():
         Money(10**40, "USD")
 
 
-def test_multiply_rounds_half_even_by_default():
+def test_multiply_rounds_half_even_by_default() -> None:
     assert Money("0.05", "USD").multiply("0.5") == Money("0.02", "USD")
     assert Money("0.05", "USD").multiply(Decimal("0.5"), RoundingMode.HALF_UP) == Money("0.03", "USD")
     assert Money("19.99", "USD").multiply(3) == Money("59.97", "USD")
 
 
-def test_allocate_and_split():
+def test_allocate_and_split() -> None:
     assert Money("1", "USD").split(3) == [Money("0.34", "USD"), Money("0.33", "USD"), Money("0.33", "USD")]
     assert Money("10", "USD").allocate([Decimal("33.3"), "66.7"]) == [Money("3.33", "USD"), Money("6.67", "USD")]
     assert Money("0.05", "USD").allocate([3, 7]) == [Money("0.02", "USD"), Money("0.03", "USD")]
@@ -162,7 +164,7 @@ def test_allocate_and_split():
         Money("1", "USD").split(0)
 
 
-def test_decimal_helpers_round_once_with_an_explicit_mode():
+def test_decimal_helpers_round_once_with_an_explicit_mode() -> None:
     assert billing.divide(10, 3, 4, RoundingMode.HALF_EVEN) == Decimal("3.3333")
     assert billing.quantize("2.5", 0, RoundingMode.HALF_EVEN) == Decimal("2")
     assert billing.multiply("1.005", 3, 2, RoundingMode.HALF_EVEN) == Decimal("3.02")
@@ -172,7 +174,7 @@ def test_decimal_helpers_round_once_with_an_explicit_mode():
         billing.divide(1, 0, 2, RoundingMode.HALF_EVEN)
 
 
-def test_python_decimal_context_does_not_matter():
+def test_python_decimal_context_does_not_matter() -> None:
     with decimal.localcontext() as context:
         context.prec = 3
         assert Money(Decimal("123456.78"), "USD").amount == Decimal("123456.78")

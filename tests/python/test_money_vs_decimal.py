@@ -24,11 +24,12 @@ PY_MODE = {
     RoundingMode.CEILING: decimal.ROUND_CEILING,
     RoundingMode.FLOOR: decimal.ROUND_FLOOR,
 }
+MODE_NAMES = [mode.name for mode in PY_MODE]
 LARGEST_MINOR = 2**63 - 1
 EXACT = decimal.Context(prec=200, Emax=999, Emin=-999)
 
 
-def random_decimal(rng, max_integer_digits, max_places):
+def random_decimal(rng: random.Random, max_integer_digits: int, max_places: int) -> Decimal:
     integer_digits = rng.randint(0, max_integer_digits)
     places = rng.randint(0, max_places)
     digits = "".join(rng.choice("0123456789") for _ in range(integer_digits + places)) or "0"
@@ -40,12 +41,12 @@ def random_decimal(rng, max_integer_digits, max_places):
     return Decimal(("-" if rng.random() < 0.5 else "") + text)
 
 
-def quantum(places):
+def quantum(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
 
 
-@pytest.mark.parametrize("mode", list(PY_MODE), ids=lambda m: m.name)
-def test_money_construction_rounds_like_decimal(mode):
+@pytest.mark.parametrize("mode", list(PY_MODE), ids=MODE_NAMES)
+def test_money_construction_rounds_like_decimal(mode: RoundingMode) -> None:
     rng = random.Random(f"construct-{mode.name}")
     for _ in range(CASES):
         code = rng.choice(CURRENCIES)
@@ -62,8 +63,8 @@ def test_money_construction_rounds_like_decimal(mode):
         assert got.minor == minor
 
 
-@pytest.mark.parametrize("mode", list(PY_MODE), ids=lambda m: m.name)
-def test_money_multiply_rounds_like_decimal(mode):
+@pytest.mark.parametrize("mode", list(PY_MODE), ids=MODE_NAMES)
+def test_money_multiply_rounds_like_decimal(mode: RoundingMode) -> None:
     rng = random.Random(f"multiply-{mode.name}")
     for _ in range(CASES):
         code = rng.choice(CURRENCIES)
@@ -79,8 +80,8 @@ def test_money_multiply_rounds_like_decimal(mode):
         assert money.multiply(factor, mode).amount == expected, (money, factor, mode)
 
 
-@pytest.mark.parametrize("mode", list(PY_MODE), ids=lambda m: m.name)
-def test_decimal_divide_and_quantize_round_like_decimal(mode):
+@pytest.mark.parametrize("mode", list(PY_MODE), ids=MODE_NAMES)
+def test_decimal_divide_and_quantize_round_like_decimal(mode: RoundingMode) -> None:
     rng = random.Random(f"divide-{mode.name}")
     for _ in range(CASES):
         a = random_decimal(rng, 18, 12)
@@ -97,7 +98,7 @@ def test_decimal_divide_and_quantize_round_like_decimal(mode):
 
 
 @pytest.mark.parametrize("code", CURRENCIES)
-def test_allocation_sums_exactly_and_each_share_is_within_one_minor_unit(code):
+def test_allocation_sums_exactly_and_each_share_is_within_one_minor_unit(code: str) -> None:
     rng = random.Random(f"allocate-{code}")
     places = billing.Currency(code).minor_units
     unit = quantum(places)

@@ -8,7 +8,7 @@ import billing
 UTC = datetime.timezone.utc
 
 
-def test_manual_clock_moves_only_when_told():
+def test_manual_clock_moves_only_when_told() -> None:
     start = datetime.datetime(2026, 1, 1, tzinfo=UTC)
     clock = billing.ManualClock(start)
     assert clock.now() == start
@@ -19,16 +19,16 @@ def test_manual_clock_moves_only_when_told():
     assert clock.now().tzinfo is not None
 
 
-def test_naive_datetimes_are_refused():
+def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         billing.ManualClock(datetime.datetime(2026, 1, 1))
 
 
-def test_system_clock_reads_real_time():
+def test_system_clock_reads_real_time() -> None:
     assert billing.SystemClock().now() > datetime.datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def test_id_sources():
+def test_id_sources() -> None:
     ids = billing.SequentialIds("ord-")
     assert [ids.next(), ids.next()] == ["ord-000000000001", "ord-000000000002"]
     clock = billing.ManualClock(datetime.datetime(2026, 1, 1, tzinfo=UTC))
