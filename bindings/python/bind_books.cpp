@@ -10,10 +10,26 @@
 #include "billing/error.hpp"
 #include "billing/storage/sqlite.hpp"
 #include "convert.hpp"
+#include "repr.hpp"
 
 namespace billing::python {
 
 namespace {
+
+/// Books as billing.open() made them, remembering where they are kept, for repr().
+class PyBooks : public Books {
+ public:
+  PyBooks(std::shared_ptr<Store> store, std::shared_ptr<Clock> clock, std::shared_ptr<IdSource> ids,
+          std::optional<std::string> path)
+      : Books(std::move(store), std::move(clock), std::move(ids)), path_(std::move(path)) {}
+
+  [[nodiscard]] std::string repr() const {
+    return path_ ? fmt::format("Books(sqlite={})", repr_of(*path_)) : std::string("Books(memory)");
+  }
+
+ private:
+  std::optional<std::string> path_;
+};
 
 /// `with books.transaction():` commits when the block ends normally and rolls back when it raises. An
 /// explicit commit() inside the block commits at once, and the end of the block then has nothing left to
@@ -40,6 +56,11 @@ class PyTransaction {
       py::gil_scoped_release release;
       work->commit();
     }
+  }
+
+  [[nodiscard]] const char* state() const noexcept {
+    if (work_) return committed_ ? "committed" : "open";
+    return committed_ ? "ended" : "not entered";
   }
 
   void commit() {
@@ -200,7 +221,9 @@ struct PyIdempotentResult {
   bool replayed;
 };
 
-py::object idempotent(Books& books, const Text& key, py::handle request, const py::function& work, const Text& scope) {
+PyIdempotentResult idempotent(PyBooks& books, const Text& key, const Loose<shown::Any>& request_arg,
+                      const Loose<shown::Work>& work, const Text& scope) {
+  const py::handle request = request_arg.value;
   static const auto* json = new py::module_(py::module_::import("json"));
   const std::string canonical = canonical_request(request);
   IdempotentOutcome outcome;
@@ -208,7 +231,7 @@ py::object idempotent(Books& books, const Text& key, py::handle request, const p
     py::gil_scoped_release release;  // the claim may wait for another writer
     outcome = books.idempotency().run({.scope = scope.value, .key = key.value}, canonical, [&] {
       py::gil_scoped_acquire acquire;
-      return json->attr("dumps")(work()).cast<std::string>();
+      return json->attr("dumps")(work.value()).cast<std::string>();
     });
   }
   switch (outcome.result) {
@@ -218,16 +241,23 @@ py::object idempotent(Books& books, const Text& key, py::handle request, const p
     case IdempotencyResult::executed:
     case IdempotencyResult::replayed: break;
   }
-  return py::cast(
-      PyIdempotentResult{json->attr("loads")(outcome.outcome), outcome.result == IdempotencyResult::replayed});
+  return {json->attr("loads")(outcome.outcome), outcome.result == IdempotencyResult::replayed};
 }
 
 }  // namespace
 
 void bind_books(py::module_& m) {
   py::class_<PyIdempotentResult>(m, "IdempotentResult", "The outcome of books.idempotent, and whether it was replayed.")
-      .def_readonly("outcome", &PyIdempotentResult::outcome)
-      .def_readonly("replayed", &PyIdempotentResult::replayed)
+      .def_property_readonly(
+          "outcome", [](const PyIdempotentResult& r) { return Typed<shown::Any>{r.outcome}; },
+          "What work() returned, through JSON: the first run's on a replay.")
+      .def_readonly("replayed", &PyIdempotentResult::replayed,
+                    "True when work() did not run because the key had run before.")
+      .def("__bool__",
+           [](const PyIdempotentResult&) -> bool {
+             throw py::type_error(
+                 "IdempotentResult has no truth value: test .replayed, or look at .outcome");
+           })
       .def("__repr__", [](const PyIdempotentResult& r) {
         return py::str("IdempotentResult(outcome={!r}, replayed={})").format(r.outcome, r.replayed);
       });
@@ -235,10 +265,10 @@ void bind_books(py::module_& m) {
   py::class_<Idempotency>(m, "Idempotency", "Idempotency keys: books.idempotency.")
       .def(
           "configure",
-          [](Idempotency& keys, py::handle window, py::handle lease) {
+          [](Idempotency& keys, const OptionalDurationArg& window, const OptionalDurationArg& lease) {
             IdempotencyOptions options = keys.options();
-            if (!window.is_none()) options.window = duration_from_py(window, "window");
-            if (!lease.is_none()) options.lease = duration_from_py(lease, "lease");
+            if (!window.value.is_none()) options.window = duration_from_py(window.value, "window");
+            if (!lease.value.is_none()) options.lease = duration_from_py(lease.value, "lease");
             keys.configure(options);
           },
           py::kw_only(), py::arg("window") = py::none(), py::arg("lease") = py::none(),
@@ -246,27 +276,51 @@ void bind_books(py::module_& m) {
           "InvalidArgument unless 0 < window <= 366 days and 0 < lease <= window.")
       .def(
           "purge_expired", [](Idempotency& keys) { return keys.purge_expired(); },
-          py::call_guard<py::gil_scoped_release>());
-  py::enum_<Durability>(m, "Durability", "When a SQLite commit returns, has it reached the disk?")
-      .value("FULL", Durability::full, "survives a power cut (the default)")
-      .value("NORMAL", Durability::normal, "survives a process crash");
+          py::call_guard<py::gil_scoped_release>(),
+          "Deletes the keys whose window has passed, by the books' clock; returns how many (int).")
+      .def("__repr__", [](const Idempotency& keys) {
+        const auto options = keys.options();
+        return fmt::format("<billing.Idempotency window={}s lease={}s>",
+                           std::chrono::duration_cast<std::chrono::seconds>(options.window).count(),
+                           std::chrono::duration_cast<std::chrono::seconds>(options.lease).count());
+      });
+  bind_enum<Durability>(m, "Durability",
+                        "When a SQLite commit returns, has it reached the disk?\n\n"
+                        "FULL: an acknowledged commit survives a power cut (the default).\n"
+                        "NORMAL: it survives a process crash; the last commits may be lost on power loss.",
+                        {{"FULL", Durability::full}, {"NORMAL", Durability::normal}});
 
   py::class_<PyTransaction>(m, "Transaction", "A unit of work: `with books.transaction(): ...`.")
       .def(
           "__enter__", [](PyTransaction& t) -> PyTransaction& { return t.enter(); },
-          py::return_value_policy::reference_internal)
+          py::return_value_policy::reference_internal, "Opens the unit of work for this thread.")
       .def(
-          "__exit__", [](PyTransaction& t, py::handle type, py::handle, py::handle) { t.exit(type); },
-          py::arg("exc_type"), py::arg("exc"), py::arg("traceback"))
+          "__exit__",
+          [](PyTransaction& t, const Loose<shown::Any>& type, const Loose<shown::Any>&, const Loose<shown::Any>&) {
+            t.exit(type.value);
+          },
+          py::arg("exc_type"), py::arg("exc"), py::arg("traceback"),
+          "Commits when the block ended normally, rolls back when it raised.")
       .def(
           "commit", [](PyTransaction& t) { t.commit(); },
           "Commits now; the end of the `with` block then does nothing, and until it comes this thread's writes\n"
-          "raise Misuse.");
+          "raise Misuse.")
+      .def("__repr__",
+           [](const PyTransaction& t) { return fmt::format("<billing.Transaction {}>", t.state()); });
 
-  py::class_<Books>(m, "Books", "One set of books: storage, clock and ids, with .accounts and .ledger.")
-      .def_property_readonly("accounts", &Books::accounts, py::return_value_policy::reference_internal)
-      .def_property_readonly("ledger", &Books::ledger, py::return_value_policy::reference_internal)
-      .def_property_readonly("idempotency", &Books::idempotency, py::return_value_policy::reference_internal)
+  py::class_<PyBooks>(m, "Books",
+                      "One set of books: storage, clock and ids, with .accounts, .ledger and .idempotency.\n\n"
+                      "Made by billing.open().")
+      .def_property_readonly(
+          "accounts", [](PyBooks& books) -> auto& { return books.accounts(); }, py::return_value_policy::reference_internal,
+                             "The Accounts of these books.")
+      .def_property_readonly(
+          "ledger", [](PyBooks& books) -> auto& { return books.ledger(); }, py::return_value_policy::reference_internal,
+                             "The Ledger of these books.")
+      .def_property_readonly(
+          "idempotency", [](PyBooks& books) -> auto& { return books.idempotency(); }, py::return_value_policy::reference_internal,
+                             "The Idempotency keys of these books.")
+      .def("__repr__", &PyBooks::repr)
       .def("idempotent", &idempotent, py::arg("key"), py::arg("request"), py::arg("work"), py::kw_only(),
            py::arg("scope") = "",
            "Runs work() at most once for key and request, in one unit of work with what it writes; returns\n"
@@ -277,31 +331,35 @@ void bind_books(py::module_& m) {
            "Raises IdempotencyMismatch when the key was used for another request, IdempotencyConflict while\n"
            "another request holds it.")
       .def(
-          "transaction", [](Books& books) { return std::make_unique<PyTransaction>(books); }, py::keep_alive<0, 1>(),
+          "transaction", [](PyBooks& books) { return std::make_unique<PyTransaction>(books); }, py::keep_alive<0, 1>(),
           "A unit of work that every call on this thread joins until the block ends.");
 
   m.def(
       "open",
-      [](py::handle path_arg, Durability durability, py::handle busy_timeout, std::shared_ptr<Clock> clock,
-         std::shared_ptr<IdSource> ids) {
+      [](const Loose<shown::Path>& path_arg, Durability durability, const OptionalDurationArg& busy_timeout,
+         std::shared_ptr<Clock> clock, std::shared_ptr<IdSource> ids) {
         std::shared_ptr<Store> store;
-        if (!path_arg.is_none()) {
-          const std::string path = path_from_py(path_arg, "path");
+        std::optional<std::string> path;
+        if (!path_arg.value.is_none()) {
+          path = path_from_py(path_arg.value, "path");
           SqliteOptions options{.durability = durability};
-          if (!busy_timeout.is_none()) {
-            options.busy_timeout =
-                std::chrono::duration_cast<std::chrono::milliseconds>(duration_from_py(busy_timeout, "busy_timeout"));
+          if (!busy_timeout.value.is_none()) {
+            options.busy_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+                duration_from_py(busy_timeout.value, "busy_timeout"));
           }
           py::gil_scoped_release release;
-          store = open_sqlite(path, options);
+          store = open_sqlite(*path, options);
         } else {
           store = open_memory();
         }
-        return std::make_unique<Books>(std::move(store), std::move(clock), std::move(ids));
+        return std::make_unique<PyBooks>(std::move(store), std::move(clock), std::move(ids), std::move(path));
       },
-      py::arg("path") = py::none(), py::kw_only(), py::arg("durability") = Durability::full,
+      py::arg("path") = py::none(), py::kw_only(), py::arg_v("durability", Durability::full, "Durability.FULL"),
       py::arg("busy_timeout") = py::none(), py::arg("clock") = py::none(), py::arg("ids") = py::none(),
-      "Books in memory (no path) or in the SQLite file at `path`, created if needed.");
+      "Books in memory (path None) or in the SQLite file at path (a str or os.PathLike), created if needed.\n\n"
+      "A file that another application made is refused (StorageError) and left unchanged. busy_timeout (a\n"
+      "timedelta, at most 1 hour) is how long a writer waits for another; clock and ids are injected (a\n"
+      "ManualClock and SequentialIds in tests); by default the system clock and UUIDv7 ids.");
 }
 
 }  // namespace billing::python

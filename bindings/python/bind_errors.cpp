@@ -5,6 +5,7 @@
 #include <map>
 
 #include "billing/error.hpp"
+#include "enums.hpp"
 
 namespace billing::python {
 
@@ -44,18 +45,19 @@ void raise(const Error& error) {
 }  // namespace
 
 void bind_errors(py::module_& m) {
-  py::enum_<ErrorCode>(m, "ErrorCode", "What went wrong; every billing.BillingError carries one as .code.")
-      .value("INVALID_ARGUMENT", ErrorCode::invalid_argument)
-      .value("UNKNOWN_CURRENCY", ErrorCode::unknown_currency)
-      .value("INVALID_AMOUNT", ErrorCode::invalid_amount)
-      .value("CURRENCY_MISMATCH", ErrorCode::currency_mismatch)
-      .value("OVERFLOW", ErrorCode::overflow)
-      .value("DIVISION_BY_ZERO", ErrorCode::division_by_zero)
-      .value("STORAGE", ErrorCode::storage)
-      .value("INVARIANT_VIOLATION", ErrorCode::invariant_violation)
-      .value("MISUSE", ErrorCode::misuse)
-      .value("IDEMPOTENCY_MISMATCH", ErrorCode::idempotency_mismatch)
-      .value("IDEMPOTENCY_CONFLICT", ErrorCode::idempotency_conflict);
+  bind_enum<ErrorCode>(m, "ErrorCode",
+                       "What went wrong; every billing.BillingError carries one as .code, to switch on.",
+                       {{"INVALID_ARGUMENT", ErrorCode::invalid_argument},
+                        {"UNKNOWN_CURRENCY", ErrorCode::unknown_currency},
+                        {"INVALID_AMOUNT", ErrorCode::invalid_amount},
+                        {"CURRENCY_MISMATCH", ErrorCode::currency_mismatch},
+                        {"OVERFLOW", ErrorCode::overflow},
+                        {"DIVISION_BY_ZERO", ErrorCode::division_by_zero},
+                        {"STORAGE", ErrorCode::storage},
+                        {"INVARIANT_VIOLATION", ErrorCode::invariant_violation},
+                        {"MISUSE", ErrorCode::misuse},
+                        {"IDEMPOTENCY_MISMATCH", ErrorCode::idempotency_mismatch},
+                        {"IDEMPOTENCY_CONFLICT", ErrorCode::idempotency_conflict}});
 
   auto& by_code = classes();
   PyObject* root =

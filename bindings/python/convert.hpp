@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "billing/billing.hpp"
+#include "enums.hpp"
 
 namespace billing::python {
 
@@ -64,6 +65,94 @@ struct TextMap {
   Metadata value;
 };
 
+/// A parameter that the binding converts itself, so that a wrong value is refused with an error naming
+/// the field (decimal_from_py and the others above), shown in help() and in the guard's messages as the
+/// Python type it takes, `Shown::name`. Its caster takes any object; `Shown::accepts`, when present,
+/// narrows that (a callable).
+template <class Shown>
+struct Loose {
+  py::handle value;
+};
+
+/// A result the binding builds as a Python object, shown in help() as `Shown::name`.
+template <class Shown>
+struct Typed {
+  py::object value;
+};
+
+/// The Python types that help() shows for Loose parameters and Typed results.
+namespace shown {
+using py::detail::const_name;
+struct DecimalLike {
+  static constexpr auto name = const_name("Union[decimal.Decimal, str, int]");
+};
+struct CurrencyLike {
+  static constexpr auto name = const_name("Union[billing.Currency, str]");
+};
+struct Int {
+  static constexpr auto name = const_name("int");
+};
+struct DateTime {
+  static constexpr auto name = const_name("datetime.datetime");
+};
+struct OptionalDateTime {
+  static constexpr auto name = const_name("Optional[datetime.datetime]");
+};
+struct OptionalTimeDelta {
+  static constexpr auto name = const_name("Optional[datetime.timedelta]");
+};
+struct TimeDelta {
+  static constexpr auto name = const_name("datetime.timedelta");
+};
+struct AsOf {
+  static constexpr auto name = const_name("Union[datetime.datetime, int, None]");
+};
+struct DecimalValue {
+  static constexpr auto name = const_name("decimal.Decimal");
+};
+struct OptionalStr {
+  static constexpr auto name = const_name("Optional[str]");
+};
+struct Path {
+  static constexpr auto name = const_name("Union[str, os.PathLike[str], None]");
+};
+struct Money {
+  static constexpr auto name = const_name("billing.Money");
+};
+struct Any {
+  static constexpr auto name = const_name("Any");
+};
+struct Work {
+  static constexpr auto name = const_name("Callable[[], Any]");
+  static bool accepts(py::handle value) { return PyCallable_Check(value.ptr()) != 0; }
+};
+}  // namespace shown
+
+using DecimalArg = Loose<shown::DecimalLike>;
+using CurrencyArg = Loose<shown::CurrencyLike>;
+using IntArg = Loose<shown::Int>;
+using TimeArg = Loose<shown::DateTime>;
+using OptionalTimeArg = Loose<shown::OptionalDateTime>;
+using DurationArg = Loose<shown::TimeDelta>;
+using OptionalDurationArg = Loose<shown::OptionalTimeDelta>;
+
+/// A Timestamp as an aware datetime in UTC, typed for help().
+inline Typed<shown::DateTime> datetime_result(Timestamp value) { return {timestamp_to_py(value)}; }
+/// An optional Timestamp as a datetime or None.
+inline Typed<shown::OptionalDateTime> datetime_result(const std::optional<Timestamp>& value) {
+  return {value ? timestamp_to_py(*value) : py::none()};
+}
+/// An optional id as its text or None.
+template <class IdT>
+Typed<shown::OptionalStr> id_result(const std::optional<IdT>& id) {
+  return {id ? py::object(py::str(id->str())) : py::object(py::none())};
+}
+/// An optional timestamp parameter: None, or an aware datetime.
+inline std::optional<Timestamp> optional_time(const OptionalTimeArg& value, std::string_view field) {
+  if (value.value.is_none()) return std::nullopt;
+  return timestamp_from_py(value.value, field);
+}
+
 /// An optional Text as an optional id of type IdT.
 template <class IdT>
 std::optional<IdT> optional_id(const std::optional<Text>& value) {
@@ -114,6 +203,41 @@ struct type_caster<billing::python::TextMap> {
 
   static handle cast(const billing::python::TextMap& map, return_value_policy policy, handle parent) {
     return make_caster<billing::Metadata>::cast(map.value, policy, parent);
+  }
+};
+
+template <class Shown>
+struct type_caster<billing::python::Loose<Shown>> {
+  PYBIND11_TYPE_CASTER(billing::python::Loose<Shown>, Shown::name);
+
+  bool load(handle source, bool /*convert*/) {
+    if (!source) return false;
+    if constexpr (requires { Shown::accepts(source); }) {
+      if (!Shown::accepts(source)) return false;
+    }
+    value.value = source;
+    return true;
+  }
+
+  static handle cast(const billing::python::Loose<Shown>& loose, return_value_policy /*policy*/,
+                     handle /*parent*/) {
+    return loose.value.inc_ref();
+  }
+};
+
+template <class Shown>
+struct type_caster<billing::python::Typed<Shown>> {
+  PYBIND11_TYPE_CASTER(billing::python::Typed<Shown>, Shown::name);
+
+  bool load(handle source, bool /*convert*/) {
+    if (!source) return false;
+    value.value = reinterpret_borrow<object>(source);
+    return true;
+  }
+
+  static handle cast(const billing::python::Typed<Shown>& typed, return_value_policy /*policy*/,
+                     handle /*parent*/) {
+    return typed.value.inc_ref();
   }
 };
 

@@ -20,6 +20,10 @@ void install_guard(py::module_& m);
 PYBIND11_MODULE(_billing, m) {
   m.doc() = "Exact money, ledgers and billing rules; see the billing package for the public names.";
   m.attr("__version__") = billing::k_version;
+  // Classes and functions take their __module__ from the module's __name__ as they are bound. Naming them
+  // billing.Money rather than billing._billing.Money makes help(), signatures and pickles use the public
+  // name (pickle finds billing.Money, which the package re-exports). The real name is put back at the end.
+  m.attr("__name__") = "billing";
   billing::python::bind_errors(m);
   billing::python::bind_money(m);
   billing::python::bind_time(m);
@@ -29,4 +33,5 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_ledger(m);
   billing::python::bind_books(m);
   billing::python::install_guard(m);  // last: it guards every function bound above
+  m.attr("__name__") = "billing._billing";
 }

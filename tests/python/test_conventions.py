@@ -81,7 +81,7 @@ def test_an_instance_made_by_new_alone_never_crashes_the_interpreter(name: str) 
     assert result.returncode == 0, f"{name}: exit {result.returncode}\n{result.stderr[-2000:]}"
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     cls = getattr(billing, name)
-    bound = cls.__module__ == "billing._billing" and not issubclass(cls, BaseException)
+    bound = type(cls).__name__ == "pybind11_type"  # a class of the bindings, not an enum or an error
     if bound and "new" not in seen:
         # Every attribute the bindings define raises rather than answering from an empty instance.
         answered = [attr for attr, how in seen.items() if how == "ok" and is_binding(vars(cls).get(attr))]

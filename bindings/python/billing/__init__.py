@@ -69,6 +69,10 @@ from ._billing import (  # noqa: F401  (re-exported)
     register_unit,
 )
 
+from ._format import money_format as _money_format
+
+Money.__format__ = _money_format  # type: ignore[method-assign]  # written in Python: see _format.py
+
 __all__ = [
     "__version__",
     "Account",

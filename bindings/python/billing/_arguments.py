@@ -100,6 +100,14 @@ def _public(text):
     return text.replace("billing._billing.", "billing.")
 
 
+def _bound_name(annotation):
+    """"Money" for "billing.Money" (or the older "billing._billing.Money"), else None."""
+    for prefix in ("billing._billing.", "billing."):
+        if annotation.startswith(prefix):
+            return annotation[len(prefix):]
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- checks
 
 
@@ -187,8 +195,9 @@ def _mismatch(value, annotation):
     }
     if a in simple:
         return None if simple[a](value) else ("", _expected(a), _got(value))
-    if a.startswith("billing._billing."):
-        cls = _billing_type(a[len("billing._billing."):])
+    bound_name = _bound_name(a)
+    if bound_name is not None:
+        cls = _billing_type(bound_name)
         if cls is None:
             return None
         if not isinstance(value, cls):
