@@ -13,10 +13,16 @@ int main() {
                                  .normal_side = Side::credit});
 
   const auto charge = [&](const char* amount) {
-    const std::string request = fmt::format("charge alice {}", amount);  // canonical: equal requests, equal bytes
+    const Money price = Money::parse(fmt::format("{} EUR", amount));
+    // The request's canonical bytes (billing/canonical.hpp): equal requests give equal bytes, whatever the
+    // order of the map's keys, and 25.0 EUR is the same amount as 25.00 EUR.
+    const std::string request = canonical_encoding(RequestValue::map({
+        {"customer", RequestValue::string("alice")},
+        {"amount", RequestValue::money(price)},
+    }));
     return books.idempotency().run({.scope = "shop-7", .key = "order-1001"}, request, [&] {
-      const auto posted = books.ledger().transfer({.debit = AccountId("card:alice"), .credit = AccountId("sales"),
-                                                   .amount = Money::parse(fmt::format("{} EUR", amount))});
+      const auto posted = books.ledger().transfer(
+          {.debit = AccountId("card:alice"), .credit = AccountId("sales"), .amount = price});
       return fmt::format("{} {}", to_string(posted.result), posted.entry->id);
     });
   };
