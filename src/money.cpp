@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "wide_int.hpp"
 
 namespace billing {
 namespace {
@@ -9,12 +14,19 @@ namespace {
 using detail::Int256;
 using detail::Int512;
 
+[[noreturn]] void throw_beyond_money(std::string_view field) {
+  throw Overflow(std::string(field), "is beyond the range of Money (+-(2^63 - 1) minor units)");
+}
+
 // A minor-unit count inside the symmetric range, or Overflow.
-template <class Int>
-std::int64_t to_minor(const Int& value, std::string_view field) {
-  if (value > Int(Money::k_max_minor) || value < Int(Money::k_min_minor)) {
-    throw Overflow(std::string(field), "is beyond the range of Money (+-(2^63 - 1) minor units)");
-  }
+std::int64_t to_minor(const Decimal::Coefficient& value, std::string_view field) {
+  const std::optional<std::int64_t> minor = detail::to_native_int64(value);
+  if (!minor) throw_beyond_money(field);
+  return *minor;
+}
+
+std::int64_t to_minor(const Int256& value, std::string_view field) {
+  if (value > Int256(Money::k_max_minor) || value < Int256(Money::k_min_minor)) throw_beyond_money(field);
   return static_cast<std::int64_t>(value);
 }
 
@@ -23,7 +35,7 @@ std::int64_t minor_from_decimal(const Decimal& amount, Currency currency) {
   return to_minor(exact.coefficient(), "amount");
 }
 
-__extension__ using native_uint128 = unsigned __int128;
+using native_uint128 = detail::Magnitude;
 
 // The largest-remainder method on non-negative integer ratios; see Money::allocate. `Int` is a native
 // 128-bit integer when the ratios allow it (the common case, no heap), else a 512-bit one.
@@ -100,17 +112,19 @@ Money Money::multiply(const Decimal& factor, RoundingMode mode) const {
     if (factor.scale() <= 18 && !__builtin_mul_overflow(minor_, *small, &product) &&
         product != std::numeric_limits<std::int64_t>::min()) {
       // Faster still when the product fits 64 bits, as it does for most prices and rates.
-      const auto divisor = static_cast<std::int64_t>(detail::native_pow10(factor.scale()));
+      const auto divisor = static_cast<std::int64_t>(detail::k_pow10[static_cast<std::size_t>(factor.scale())]);
       return Money(detail::divide_rounded_native(product, divisor, mode), currency_, Unchecked{});
     }
-    const auto scaled = detail::divide_rounded_native(static_cast<detail::native_int128>(minor_) * *small,
-                                                      detail::native_pow10(factor.scale()), mode);
+    const auto divisor = static_cast<detail::native_int128>(detail::k_pow10[static_cast<std::size_t>(factor.scale())]);
+    const auto scaled =
+        detail::divide_rounded_native(static_cast<detail::native_int128>(minor_) * *small, divisor, mode);
     if (scaled > k_max_minor || scaled < k_min_minor) throw_overflow("*");
     return Money(static_cast<std::int64_t>(scaled), currency_, Unchecked{});
   }
   // |minor| < 2^63 and |coefficient| < 2^128, so the exact product fits 256 bits.
-  const Int256 product = Int256(minor_) * Int256(factor.coefficient());
-  const Int256 scaled = detail::divide_rounded(product, Int256(detail::pow10_128(factor.scale())), mode);
+  const Int256 product = Int256(minor_) * detail::to_wide<Int256>(factor.coefficient());
+  const auto power = Decimal::Coefficient::from_magnitude(detail::k_pow10[static_cast<std::size_t>(factor.scale())]);
+  const Int256 scaled = detail::divide_rounded(product, detail::to_wide<Int256>(power), mode);
   return Money(to_minor(scaled, "amount"), currency_, Unchecked{});
 }
 
@@ -146,7 +160,7 @@ std::vector<Money> Money::allocate(std::span<const Decimal> ratios) const {
   std::vector<Int512> whole_ratios;  // the same proportions as integers
   whole_ratios.reserve(ratios.size());
   for (const Decimal& ratio : ratios) {
-    whole_ratios.push_back(Int512(ratio.coefficient()) * detail::pow10_512(scale - ratio.scale()));
+    whole_ratios.push_back(detail::to_wide<Int512>(ratio.coefficient()) * detail::pow10_512(scale - ratio.scale()));
   }
   return signed_shares(*this, whole_ratios);
 }

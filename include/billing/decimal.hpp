@@ -1,7 +1,7 @@
 // Decimal: an exact base-10 number for rates, unit prices and quantities.
 //
-// A Decimal is a signed 128-bit coefficient and a scale (places after the point): 12.340 is (12340, 3).
-// It keeps the scale it was given, so "12.340" prints back as "12.340", while 12.34 == 12.340.
+// A Decimal is a coefficient (a sign and a 128-bit magnitude) and a scale (places after the point): 12.340
+// is (12340, 3). It keeps the scale it was given, so "12.340" prints back as "12.340", while 12.34 == 12.340.
 // Addition, subtraction and multiplication are exact or throw; nothing drops places unless the caller
 // names a RoundingMode. There is no conversion from float or double. Values are immutable and safe to
 // share between threads.
@@ -15,42 +15,104 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
-#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
-#include <boost/multiprecision/cpp_int.hpp>
 
 #include "billing/error.hpp"
 #include "billing/rounding.hpp"
 
 namespace billing {
 
-namespace detail {
-using Int128 = boost::multiprecision::checked_int128_t;  // range +-(2^128 - 1); throws on overflow
-using Int256 = boost::multiprecision::checked_int256_t;
-using Int512 = boost::multiprecision::checked_int512_t;
-}  // namespace detail
-
 class Decimal {
  public:
-  using Coefficient = detail::Int128;
+  /// A Decimal's coefficient: a sign and a magnitude below 2^128, so that its range, +-(2^128 - 1), is
+  /// symmetric and negation never overflows. Integers convert to it implicitly; a zero has no sign.
+  ///
+  ///   Decimal::from_coefficient(-1234, 2);                  // -12.34
+  class Coefficient {
+   public:
+    __extension__ using Magnitude = unsigned __int128;
+
+    /// Zero.
+    constexpr Coefficient() noexcept = default;
+
+    /// The integer `value`. Implicit so that `from_coefficient(1234, 2)` reads naturally.
+    template <std::integral I>
+    requires(!std::same_as<I, bool>) constexpr Coefficient(I value)
+    noexcept  // NOLINT(google-explicit-constructor)
+        : Coefficient(magnitude_of(value), is_below_zero(value)) {}
+
+    /// `magnitude`, negated when `negative` (a zero stays unsigned).
+    [[nodiscard]] static constexpr Coefficient from_magnitude(Magnitude magnitude, bool negative = false) noexcept {
+      return {magnitude, negative};
+    }
+
+    [[nodiscard]] constexpr Magnitude magnitude() const noexcept { return (Magnitude{high_} << 64) | low_; }
+    /// Below zero.
+    [[nodiscard]] constexpr bool is_negative() const noexcept { return negative_; }
+    /// -1, 0 or +1.
+    [[nodiscard]] constexpr int sign() const noexcept { return negative_ ? -1 : (is_zero() ? 0 : 1); }
+    [[nodiscard]] constexpr bool is_zero() const noexcept { return (low_ | high_) == 0; }
+
+    friend constexpr Coefficient operator-(const Coefficient& value) noexcept {
+      return {value.magnitude(), !value.negative_};
+    }
+    friend constexpr bool operator==(const Coefficient& a, const Coefficient& b) noexcept = default;
+    friend constexpr std::strong_ordering operator<=>(const Coefficient& a, const Coefficient& b) noexcept {
+      if (a.negative_ != b.negative_) return a.negative_ ? std::strong_ordering::less : std::strong_ordering::greater;
+      if (a.magnitude() == b.magnitude()) return std::strong_ordering::equal;
+      return (a.magnitude() < b.magnitude()) != a.negative_ ? std::strong_ordering::less
+                                                            : std::strong_ordering::greater;
+    }
+
+   private:
+    friend class Decimal;
+
+    template <class I>
+    static constexpr bool is_below_zero(I value) noexcept {
+      if constexpr (std::is_signed_v<I>) {
+        return value < 0;
+      } else {
+        return false;
+      }
+    }
+    // Through the unsigned type, so that the most negative value of any signed type has its magnitude.
+    template <class I>
+    static constexpr Magnitude magnitude_of(I value) noexcept {
+      return is_below_zero(value) ? Magnitude(0) - static_cast<Magnitude>(value) : static_cast<Magnitude>(value);
+    }
+
+    constexpr Coefficient(Magnitude magnitude, bool negative) noexcept
+        : low_(static_cast<std::uint64_t>(magnitude)),
+          high_(static_cast<std::uint64_t>(magnitude >> 64)),
+          negative_(negative && magnitude != 0) {}
+
+    // Two 64-bit halves rather than one unsigned __int128: 8-byte alignment, so a Coefficient is 24 bytes
+    // (not 32), and copies are plain 8-byte moves that the processor forwards from store to load.
+    std::uint64_t low_ = 0;
+    std::uint64_t high_ = 0;
+    bool negative_ = false;
+  };
 
   /// The most places a Decimal holds. Any value with up to 38 significant digits fits, so every value with
   /// 18 integer digits and 12 places does, with room to spare.
   static constexpr int k_max_scale = 30;
   /// The largest coefficient magnitude, 2^128 - 1 (about 3.4e38). Beyond it arithmetic throws Overflow.
-  static const Coefficient& max_coefficient() noexcept;
+  [[nodiscard]] static constexpr Coefficient max_coefficient() noexcept {
+    return Coefficient::from_magnitude(~Coefficient::Magnitude{0});
+  }
 
   /// Zero, scale 0.
-  Decimal() noexcept = default;
+  constexpr Decimal() noexcept = default;
 
   /// An integer, scale 0. Implicit so that `price * 3` reads naturally.
   template <std::integral I>
-  requires(!std::same_as<I, bool>) Decimal(I value)
-  noexcept : coefficient_(value) {}  // NOLINT(google-explicit-constructor)
+  requires(!std::same_as<I, bool>) constexpr Decimal(I value)
+  noexcept  // NOLINT(google-explicit-constructor)
+      : Decimal(Coefficient(value), 0) {}
 
   /// Binary floating point cannot hold 0.1 exactly; parse a string instead.
   template <std::floating_point F>
@@ -69,11 +131,17 @@ class Decimal {
   /// than k_max_scale places or a larger coefficient.
   [[nodiscard]] static Decimal parse(std::string_view text, std::string_view field = "decimal");
 
-  [[nodiscard]] const Coefficient& coefficient() const noexcept { return coefficient_; }
-  [[nodiscard]] int scale() const noexcept { return scale_; }
+  [[nodiscard]] constexpr Coefficient coefficient() const noexcept {
+    Coefficient out;
+    out.low_ = low_;
+    out.high_ = high_;
+    out.negative_ = negative_;
+    return out;
+  }
+  [[nodiscard]] constexpr int scale() const noexcept { return scale_; }
   /// -1, 0 or +1.
-  [[nodiscard]] int sign() const noexcept { return coefficient_.sign(); }
-  [[nodiscard]] bool is_zero() const noexcept { return coefficient_.is_zero(); }
+  [[nodiscard]] constexpr int sign() const noexcept { return negative_ ? -1 : (is_zero() ? 0 : 1); }
+  [[nodiscard]] constexpr bool is_zero() const noexcept { return (low_ | high_) == 0; }
 
   /// This value with exactly `places` places. Adding places is exact; removing them rounds by `mode`.
   /// Throws InvalidArgument for places outside [0, k_max_scale], Overflow if the result does not fit.
@@ -90,24 +158,51 @@ class Decimal {
 
   /// Exact arithmetic. The result's scale is the larger scale (sums) or the sum of scales (products, after
   /// trailing zeros beyond k_max_scale are dropped). Throws Overflow when the exact result does not fit.
-  friend Decimal operator+(const Decimal& a, const Decimal& b);
-  friend Decimal operator-(const Decimal& a, const Decimal& b);
+  friend Decimal operator+(const Decimal& a, const Decimal& b) {
+    // Inline at one scale, the common case of a running total: a 128-bit add or subtract of magnitudes.
+    if (a.scale_ != b.scale_) return add_aligning(a, b);
+    const Coefficient::Magnitude x = a.magnitude();
+    const Coefficient::Magnitude y = b.magnitude();
+    if (a.negative_ == b.negative_) {
+      Coefficient::Magnitude sum = 0;
+      if (__builtin_add_overflow(x, y, &sum)) [[unlikely]] {
+        throw_overflow();
+      }
+      return {Coefficient::from_magnitude(sum, a.negative_), a.scale_};
+    }
+    return x >= y ? Decimal(Coefficient::from_magnitude(x - y, a.negative_), a.scale_)
+                  : Decimal(Coefficient::from_magnitude(y - x, b.negative_), a.scale_);
+  }
+  friend Decimal operator-(const Decimal& a, const Decimal& b) { return a + (-b); }
   friend Decimal operator*(const Decimal& a, const Decimal& b);
   Decimal& operator+=(const Decimal& other) { return *this = *this + other; }
   Decimal& operator-=(const Decimal& other) { return *this = *this - other; }
   Decimal& operator*=(const Decimal& other) { return *this = *this * other; }
-  friend Decimal operator-(const Decimal& value);
-  friend Decimal abs(const Decimal& value);
+  friend constexpr Decimal operator-(const Decimal& value) noexcept { return {-value.coefficient(), value.scale_}; }
+  friend constexpr Decimal abs(const Decimal& value) noexcept {
+    return {Coefficient::from_magnitude(value.magnitude()), value.scale_};
+  }
 
   /// Compares values, whatever their scales.
-  friend bool operator==(const Decimal& a, const Decimal& b) noexcept;
+  friend bool operator==(const Decimal& a, const Decimal& b) noexcept { return (a <=> b) == 0; }
   friend std::strong_ordering operator<=>(const Decimal& a, const Decimal& b) noexcept;
 
  private:
-  Decimal(Coefficient coefficient, int scale) noexcept : coefficient_(std::move(coefficient)), scale_(scale) {}
+  constexpr Decimal(Coefficient coefficient, int scale) noexcept
+      : low_(coefficient.low_), high_(coefficient.high_), scale_(scale), negative_(coefficient.negative_) {}
 
-  Coefficient coefficient_{};
+  [[nodiscard]] constexpr Coefficient::Magnitude magnitude() const noexcept {
+    return (Coefficient::Magnitude{high_} << 64) | low_;
+  }
+  /// a + b for two scales: the smaller is aligned to the larger first.
+  [[nodiscard]] static Decimal add_aligning(const Decimal& a, const Decimal& b);
+  [[noreturn]] static void throw_overflow();
+
+  // The coefficient's parts and the scale side by side: 24 bytes.
+  std::uint64_t low_ = 0;
+  std::uint64_t high_ = 0;
   int scale_ = 0;
+  bool negative_ = false;  // never for a zero
 };
 
 /// dividend / divisor with exactly `places` places, rounded by `mode`. Throws DivisionByZero (field
@@ -119,61 +214,6 @@ class Decimal {
 /// rounded once. For products whose exact form needs more than k_max_scale places.
 [[nodiscard]] Decimal multiply(const Decimal& a, const Decimal& b, int places, RoundingMode mode);
 
-namespace detail {
-
-/// 10^n as a 512-bit integer, 0 <= n <= 150.
-[[nodiscard]] const Int512& pow10_512(int n);
-/// 10^n as a 128-bit integer, 0 <= n <= 38.
-[[nodiscard]] const Int128& pow10_128(int n);
-
-/// num / den rounded by `mode`. Requires den != 0. Never overflows for any representable num and den.
-template <class Int>
-[[nodiscard]] Int divide_rounded(const Int& num, const Int& den, RoundingMode mode) {
-  Int quotient = num / den;  // truncates toward zero
-  Int remainder = num % den;
-  if (remainder.is_zero()) return quotient;
-  const bool negative = (num.sign() < 0) != (den.sign() < 0);
-  const Int rem_abs = boost::multiprecision::abs(remainder);
-  const Int rest = boost::multiprecision::abs(den) - rem_abs;  // compare r with den - r: no 2r overflow
-  const int vs_half = rem_abs < rest ? -1 : (rem_abs == rest ? 0 : 1);
-  const bool odd = boost::multiprecision::bit_test(boost::multiprecision::abs(quotient), 0);
-  if (round_away(mode, negative, true, vs_half, odd)) quotient += negative ? -1 : 1;
-  return quotient;
-}
-
-__extension__ using native_int128 = __int128;
-
-/// 10^n as a native 128-bit integer, 0 <= n <= 38.
-[[nodiscard]] native_int128 native_pow10(int n) noexcept;
-
-/// The coefficient as int64 when it fits, for native fast paths; otherwise nullopt.
-[[nodiscard]] std::optional<std::int64_t> to_native_int64(const Int128& value) noexcept;
-
-/// divide_rounded on native integers (int64_t or native_int128): the same rule, without the cost of
-/// the multiprecision types. Requires den != 0 and no operand equal to the type's minimum.
-template <class Native>
-[[nodiscard]] Native divide_rounded_native(Native num, Native den, RoundingMode mode) noexcept {
-  Native quotient = num / den;
-  const Native remainder = num % den;
-  if (remainder == 0) return quotient;
-  const bool negative = (num < 0) != (den < 0);
-  const Native rem_abs = remainder < 0 ? -remainder : remainder;
-  const Native rest = (den < 0 ? -den : den) - rem_abs;
-  const int vs_half = rem_abs < rest ? -1 : (rem_abs == rest ? 0 : 1);
-  if (round_away(mode, negative, true, vs_half, (quotient & 1) != 0)) quotient += negative ? -1 : 1;
-  return quotient;
-}
-
-/// `value` converted to a narrower integer type, or Overflow naming `what` when it does not fit.
-template <class To, class From>
-[[nodiscard]] To narrow(const From& value, std::string_view what) {
-  if (value > From(std::numeric_limits<To>::max()) || value < From(std::numeric_limits<To>::min())) {
-    throw Overflow(std::string(what), "result is beyond the range of its type");
-  }
-  return static_cast<To>(value);
-}
-
-}  // namespace detail
 }  // namespace billing
 
 template <>

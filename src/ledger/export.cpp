@@ -1,6 +1,7 @@
 // Journals for independent tools: ledger-cli/hledger and beancount. Only posted movements become
 // transactions (posted, captured and reversal entries), so a tool's balances equal the posted balances;
 // holds and voids are kept as comments for the reader.
+#include <algorithm>
 #include <set>
 #include <unordered_map>
 

@@ -1,5 +1,6 @@
 #include "billing/ledger.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "billing/error.hpp"

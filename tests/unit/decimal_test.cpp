@@ -1,7 +1,12 @@
 #include "billing/decimal.hpp"
 
+#include <boost/multiprecision/cpp_int.hpp>
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <type_traits>
 #include <unordered_set>
 #include <vector>
@@ -198,4 +203,194 @@ TEST_CASE("abs, negation and sign") {
 TEST_CASE("fmt formats a Decimal as its text") {
   CHECK(fmt::format("{}", d("0.00025")) == "0.00025");
   CHECK(fmt::format("{:>8}", d("-1.5")) == "    -1.5");
+}
+
+// ------------------------------------------------------------------------------ against a reference
+// Decimal takes native 64- and 128-bit paths where its values fit and 256- or 512-bit ones where they do
+// not. Each operation is checked here against the same formula in Boost's unbounded cpp_int, on random
+// operands of every size and scale, and on the values where the paths switch (2^63, 2^64, 2^127, 2^128 - 1,
+// powers of ten).
+
+namespace {
+
+using Big = boost::multiprecision::cpp_int;
+using Magnitude = Decimal::Coefficient::Magnitude;
+
+Big big_of(Magnitude magnitude) {
+  Big out = static_cast<std::uint64_t>(magnitude >> 64);
+  out <<= 64;
+  return out | static_cast<std::uint64_t>(magnitude);
+}
+
+Big big_of(const Decimal& value) {
+  const Big magnitude = big_of(value.coefficient().magnitude());
+  return value.coefficient().is_negative() ? Big(-magnitude) : magnitude;
+}
+
+const Big& big_max() {
+  static const Big max = (Big(1) << 128) - 1;
+  return max;
+}
+
+Big pow10(int n) { return boost::multiprecision::pow(Big(10), static_cast<unsigned>(n)); }
+
+// The Decimal with coefficient `coefficient` and scale `scale`, or nullopt when the coefficient does not fit.
+std::optional<Decimal> decimal_of(const Big& coefficient, int scale) {
+  const Big magnitude = boost::multiprecision::abs(coefficient);
+  if (magnitude > big_max()) return std::nullopt;
+  const auto low = static_cast<std::uint64_t>(magnitude & Big(~std::uint64_t{0}));
+  const auto high = static_cast<std::uint64_t>(magnitude >> 64);
+  const auto c = Decimal::Coefficient::from_magnitude((Magnitude(high) << 64) | low, coefficient < 0);
+  return Decimal::from_coefficient(c, scale);
+}
+
+// n / d rounded by `mode`, by the textbook definitions (the remainder doubled against the divisor).
+Big rounded(const Big& n, const Big& d, RoundingMode mode) {
+  Big q = n / d;  // toward zero
+  const Big r = n - q * d;
+  if (r == 0) return q;
+  const bool negative = (n < 0) != (d < 0);
+  const Big twice = boost::multiprecision::abs(r) * 2;
+  const Big den = boost::multiprecision::abs(d);
+  bool away = false;
+  switch (mode) {
+    case RoundingMode::up: away = true; break;
+    case RoundingMode::down: away = false; break;
+    case RoundingMode::ceiling: away = !negative; break;
+    case RoundingMode::floor: away = negative; break;
+    case RoundingMode::half_up: away = twice >= den; break;
+    case RoundingMode::half_down: away = twice > den; break;
+    case RoundingMode::half_even: away = twice > den || (twice == den && boost::multiprecision::bit_test(q, 0)); break;
+  }
+  return away ? q + (negative ? -1 : 1) : q;
+}
+
+struct SplitMix64 {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  int below(int n) { return static_cast<int>(next() % static_cast<std::uint64_t>(n)); }
+};
+
+// Operands of every size: 0 to 128 bits, an edge value now and then, any scale, either sign.
+Decimal random_decimal(SplitMix64& random) {
+  static const std::vector<Big> edges = [] {
+    std::vector<Big> out{0, 1, 9, 10, big_max(), big_max() - 1, Big(1) << 127, (Big(1) << 127) - 1};
+    for (int bits : {63, 64}) {
+      for (int delta : {-1, 0, 1}) out.push_back((Big(1) << bits) + delta);
+    }
+    for (int n : {18, 19, 20, 37, 38}) {
+      out.push_back(pow10(n));
+      out.push_back(pow10(n) - 1);
+    }
+    return out;
+  }();
+  Big magnitude;
+  if (random.below(8) == 0) {
+    magnitude = edges[static_cast<std::size_t>(random.below(static_cast<int>(edges.size())))];
+  } else {
+    magnitude = (Big(random.next()) << 64) | random.next();
+    magnitude >>= random.below(129);
+  }
+  const int scale = random.below(4) == 0 ? random.below(31) : random.below(7);
+  return *decimal_of(random.below(2) == 0 ? magnitude : Big(-magnitude), scale);
+}
+
+template <class F>
+std::optional<Decimal> unless_overflow(F&& compute) {
+  try {
+    return compute();
+  } catch (const billing::Overflow&) {
+    return std::nullopt;
+  }
+}
+
+void check_same(const std::optional<Decimal>& got, const std::optional<Decimal>& expected) {
+  REQUIRE(got.has_value() == expected.has_value());
+  if (got) {
+    CHECK(got->to_string() == expected->to_string());  // value and scale
+    CHECK(got->scale() == expected->scale());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("arithmetic, comparison and text agree with unbounded integers, on every path") {
+  SplitMix64 random{20261201};
+  for (int i = 0; i < 20'000; ++i) {
+    const Decimal a = random_decimal(random);
+    const Decimal b = random_decimal(random);
+    const auto mode = billing::k_rounding_modes[random.below(7)];
+    const int places = random.below(31);
+    CAPTURE(a.to_string());
+    CAPTURE(b.to_string());
+    CAPTURE(places);
+    CAPTURE(billing::to_string(mode));
+    const int scale = std::max(a.scale(), b.scale());
+    const Big a_aligned = big_of(a) * pow10(scale - a.scale());
+    const Big b_aligned = big_of(b) * pow10(scale - b.scale());
+
+    check_same(unless_overflow([&] { return a + b; }), decimal_of(a_aligned + b_aligned, scale));
+    check_same(unless_overflow([&] { return a - b; }), decimal_of(a_aligned - b_aligned, scale));
+    const auto order = a <=> b;
+    CHECK((order < 0) == (a_aligned < b_aligned));
+    CHECK((order == 0) == (a_aligned == b_aligned));
+    CHECK((a == b) == (a_aligned == b_aligned));
+
+    Big product = big_of(a) * big_of(b);
+    int product_scale = a.scale() + b.scale();
+    while (product_scale > Decimal::k_max_scale && product != 0 && product % 10 == 0) {
+      product /= 10;
+      --product_scale;
+    }
+    check_same(unless_overflow([&] { return a * b; }),
+               product_scale > Decimal::k_max_scale ? std::nullopt : decimal_of(product, product_scale));
+
+    const Big exact_product = big_of(a) * big_of(b);
+    const int exact_scale = a.scale() + b.scale();
+    check_same(unless_overflow([&] { return billing::multiply(a, b, places, mode); }),
+               decimal_of(places >= exact_scale ? Big(exact_product * pow10(places - exact_scale))
+                                                : rounded(exact_product, pow10(exact_scale - places), mode),
+                          places));
+
+    check_same(unless_overflow([&] { return a.round(places, mode); }),
+               decimal_of(places >= a.scale() ? Big(big_of(a) * pow10(places - a.scale()))
+                                              : rounded(big_of(a), pow10(a.scale() - places), mode),
+                          places));
+
+    if (!b.is_zero()) {
+      const int shift = places + b.scale() - a.scale();
+      const Big numerator = shift >= 0 ? Big(big_of(a) * pow10(shift)) : big_of(a);
+      const Big denominator = shift >= 0 ? big_of(b) : Big(big_of(b) * pow10(-shift));
+      check_same(unless_overflow([&] { return billing::divide(a, b, places, mode); }),
+                 decimal_of(rounded(numerator, denominator, mode), places));
+    }
+
+    // Text: the digits of the coefficient with the point placed by the scale, and back.
+    std::string digits = Big(boost::multiprecision::abs(big_of(a))).str();
+    if (digits.size() <= static_cast<std::size_t>(a.scale())) {
+      digits.insert(0, static_cast<std::size_t>(a.scale()) + 1 - digits.size(), '0');
+    }
+    if (a.scale() > 0) digits.insert(digits.size() - static_cast<std::size_t>(a.scale()), ".");
+    const std::string text = (a.sign() < 0 ? "-" : "") + digits;
+    CHECK(a.to_string() == text);
+    check_same(Decimal::parse(text), a);
+    CHECK(a.normalized() == a);
+    CHECK(a.normalized().hash() == a.hash());
+  }
+}
+
+TEST_CASE("a sum whose aligned operand passes 2^128 is exact when the other side takes it back") {
+  const Decimal big = Decimal::parse("40000000000000000000000000000000000000");  // 4e37: 4e38 at one place
+  const Decimal back = Decimal::parse("-10000000000000000000000000000000000000.0");
+  CHECK((big + back).to_string() == "30000000000000000000000000000000000000.0");
+  CHECK_THROWS_AS((void)(big + Decimal::parse("0.1")), billing::Overflow);
+  // Compared at one place, `big` passes 2^128 and the other side does not: `big` is the larger magnitude.
+  CHECK(big > Decimal::parse("3999999999999999999999999999999999999.9"));
+  CHECK(-big < Decimal::parse("-3999999999999999999999999999999999999.9"));
+  CHECK(-big < Decimal::parse("-0.000000000000000000000000000001"));
 }
