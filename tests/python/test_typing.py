@@ -43,9 +43,12 @@ def site_directories() -> list[str]:
 
 def mypy_environment() -> dict[str, str]:
     """MYPYPATH names the directory billing was imported from, unless that is a site-packages, where mypy
-    finds an installed package by its py.typed on its own (and refuses a MYPYPATH that names one)."""
+    finds an installed package by its py.typed on its own (and refuses a MYPYPATH that names one).
+    PYTHONPATH is made absolute, since mypy and stubtest run in another directory."""
     env = dict(os.environ)
     env.pop("MYPYPATH", None)
+    if env.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in env["PYTHONPATH"].split(os.pathsep) if p)
     root = os.path.abspath(PACKAGE.parent)
     if not any(root == d or root.startswith(d + os.sep) for d in site_directories()):
         env["MYPYPATH"] = root
