@@ -51,7 +51,8 @@ void bind_account_types(py::module_& m) {
       .def_readonly("credits_posted", &Balances::credits_posted, "Posted credits (int, minor units).")
       .def_readonly("debits_pending", &Balances::debits_pending, "Debits held by pending entries (int).")
       .def_readonly("credits_pending", &Balances::credits_pending, "Credits held by pending entries (int).")
-      .def("__eq__", [](const Balances& a, const Balances& b) { return a == b; })
+      .def(
+          "__eq__", [](const Balances& a, const Balances& b) { return a == b; }, py::is_operator())
       .def("__repr__", [](const Balances& b) {
         return fmt::format("Balances(debits_posted={}, credits_posted={}, debits_pending={}, credits_pending={})",
                            b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending);
@@ -80,7 +81,8 @@ void bind_account_types(py::module_& m) {
       .def_property_readonly("available", &Account::available,
                              "How much more may be posted against the constrained side before the limit stops "
                              "it (Money), or None when the account has no balance constraint.")
-      .def("__eq__", [](const Account& a, const Account& b) { return a == b; })
+      .def(
+          "__eq__", [](const Account& a, const Account& b) { return a == b; }, py::is_operator())
       .def("__repr__", [](const Account& a) {
         return fmt::format("Account(id={}, currency={}, status={})", repr_of(a.id), repr_of(a.currency.code()),
                            repr_of(a.status));

@@ -82,7 +82,8 @@ void bind_ledger_types(py::module_& m) {
           "account", [](const Posting& p) { return p.account.str(); }, "The account's id (str).")
       .def_readonly("side", &Posting::side, "Side.DEBIT or Side.CREDIT.")
       .def_readonly("amount", &Posting::amount, "The amount (Money, > 0).")
-      .def("__eq__", [](const Posting& a, const Posting& b) { return a == b; })
+      .def(
+          "__eq__", [](const Posting& a, const Posting& b) { return a == b; }, py::is_operator())
       .def("__copy__", [](const Posting& p) { return p; })
       .def("__deepcopy__", [](const Posting& p, const py::dict&) { return p; }, py::arg("memo"))
       .def("__repr__", [](const Posting& p) {
@@ -140,7 +141,8 @@ void bind_ledger_types(py::module_& m) {
           "The previous entry's hash, as hex (zeros for the first).")
       .def_readonly("balances_after", &Entry::balances_after,
                     "Each touched account's Balances after this entry, in posting order.")
-      .def("__eq__", [](const Entry& a, const Entry& b) { return a == b; })
+      .def(
+          "__eq__", [](const Entry& a, const Entry& b) { return a == b; }, py::is_operator())
       .def("__copy__", [](const Entry& e) { return e; })
       .def("__deepcopy__", [](const Entry& e, const py::dict&) { return e; }, py::arg("memo"))
       .def("__repr__", [](const Entry& e) {

@@ -76,8 +76,8 @@ void bind_money(py::module_& m) {
       .def_property_readonly("is_iso", &Currency::is_iso, "True for an ISO 4217 currency, False for a registered unit.")
       .def("__copy__", [](const Currency& c) { return c; })
       .def("__deepcopy__", [](const Currency& c, const py::dict&) { return c; }, py::arg("memo"))
-      .def("__eq__", [](const Currency& a, const Currency& b) { return a == b; })
-      .def("__eq__", [](const Currency&, const Loose<shown::Any>&) { return false; })
+      .def(
+          "__eq__", [](const Currency& a, const Currency& b) { return a == b; }, py::is_operator())
       .def("__hash__", [](const Currency& c) { return std::hash<Currency>{}(c); })
       .def("__str__", [](const Currency& c) { return std::string(c.code()); })
       .def("__repr__", [](const Currency& c) { return py::str("Currency('{}')").format(c.code()); })

@@ -149,6 +149,12 @@ def test_every_bound_type_prints_a_readable_repr(shop: billing.Books) -> None:
     assert unreadable == {}
 
 
+def test_comparing_a_value_with_another_type_is_false_not_an_error(shop: billing.Books) -> None:
+    for name, value in sample_instances(shop).items():
+        if type(value).__eq__ is not object.__eq__:
+            assert (value == 1) is False and (value != "x") is True, name
+
+
 def test_the_reprs_the_issue_names(shop: billing.Books) -> None:
     shop.ledger.transfer("cash", "sales", usd("59.97"), id="order-17")
     assert repr(shop.ledger.transfer("cash", "sales", usd("59.97"), id="order-18")) == \
