@@ -1,5 +1,7 @@
 #include "billing/account.hpp"
 
+#include <fmt/format.h>
+
 #include "billing/error.hpp"
 #include "text.hpp"
 

@@ -1,5 +1,7 @@
 #include "billing/accounts.hpp"
 
+#include <fmt/format.h>
+
 #include "billing/error.hpp"
 #include "billing/storage/account_repository.hpp"
 #include "context.hpp"

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <array>
 
+#include <fmt/format.h>
+
 #include "billing/error.hpp"
 
 namespace billing {

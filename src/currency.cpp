@@ -6,6 +6,8 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include <fmt/format.h>
+
 #include "billing/error.hpp"
 #include "text.hpp"
 

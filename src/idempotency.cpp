@@ -6,6 +6,8 @@
 
 #include <random>
 
+#include <fmt/format.h>
+
 #include "billing/error.hpp"
 #include "context.hpp"
 

@@ -9,6 +9,7 @@
 #include "billing/decimal.hpp"
 #include "billing/entry.hpp"
 #include "billing/error.hpp"
+#include "billing/format.hpp"
 #include "billing/id.hpp"
 #include "billing/ledger.hpp"
 #include "billing/money.hpp"

@@ -6,6 +6,8 @@
 //
 //   Currency usd("USD");                                   // 2 places
 //   Currency credits = Currency::register_unit("CREDITS", 3, "Prepaid credits");
+//
+// fmt::format("{}", value) needs billing/format.hpp: this header includes no third-party header.
 #pragma once
 
 #include <cstddef>
@@ -13,8 +15,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace billing {
 
@@ -79,13 +79,5 @@ template <>
 struct std::hash<billing::Currency> {
   std::size_t operator()(billing::Currency currency) const noexcept {
     return std::hash<std::string_view>{}(currency.code());
-  }
-};
-
-template <>
-struct fmt::formatter<billing::Currency> : fmt::formatter<std::string_view> {
-  template <class FormatContext>
-  auto format(billing::Currency currency, FormatContext& ctx) const {
-    return fmt::formatter<std::string_view>::format(currency.code(), ctx);
   }
 };

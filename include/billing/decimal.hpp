@@ -9,6 +9,8 @@
 //   Decimal price = Decimal::parse("0.00025");          // 0.00025, scale 5
 //   Decimal cost = price * 1200;                         // 0.30000, exact
 //   Decimal each = divide(Decimal(10), Decimal(3), 4, RoundingMode::half_even);  // 3.3333
+//
+// fmt::format("{}", value) needs billing/format.hpp: this header includes no third-party header.
 #pragma once
 
 #include <compare>
@@ -18,8 +20,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-
-#include <fmt/format.h>
 
 #include "billing/error.hpp"
 #include "billing/rounding.hpp"
@@ -219,12 +219,4 @@ class Decimal {
 template <>
 struct std::hash<billing::Decimal> {
   std::size_t operator()(const billing::Decimal& value) const noexcept { return value.hash(); }
-};
-
-template <>
-struct fmt::formatter<billing::Decimal> : fmt::formatter<std::string_view> {
-  template <class FormatContext>
-  auto format(const billing::Decimal& value, FormatContext& ctx) const {
-    return fmt::formatter<std::string_view>::format(value.to_string(), ctx);
-  }
 };

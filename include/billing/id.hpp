@@ -9,6 +9,8 @@
 //   using OrderId = Id<OrderTag>;
 //   SequentialIds ids("ord-");
 //   OrderId first = next_id<OrderId>(ids);                // "ord-000000000001"
+//
+// fmt::format("{}", value) needs billing/format.hpp: this header includes no third-party header.
 #pragma once
 
 #include <atomic>
@@ -18,8 +20,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "billing/time.hpp"
 
@@ -96,12 +96,4 @@ class Uuid7Ids final : public IdSource {
 template <class Tag>
 struct std::hash<billing::Id<Tag>> {
   std::size_t operator()(const billing::Id<Tag>& id) const noexcept { return std::hash<std::string>{}(id.str()); }
-};
-
-template <class Tag>
-struct fmt::formatter<billing::Id<Tag>> : fmt::formatter<std::string_view> {
-  template <class FormatContext>
-  auto format(const billing::Id<Tag>& id, FormatContext& ctx) const {
-    return fmt::formatter<std::string_view>::format(id.str(), ctx);
-  }
 };

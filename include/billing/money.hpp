@@ -11,6 +11,8 @@
 //
 // The largest amount is +-(2^63 - 1) minor units: 92,233,720,368,547,758.07 in a 2-place currency,
 // 922,337,203,685,477.5807 in a 4-place one. The range is symmetric, so negation and abs() never overflow.
+//
+// fmt::format("{}", value) needs billing/format.hpp: this header includes no third-party header.
 #pragma once
 
 #include <compare>
@@ -20,8 +22,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "billing/currency.hpp"
 #include "billing/decimal.hpp"
@@ -140,13 +140,5 @@ template <>
 struct std::hash<billing::Money> {
   std::size_t operator()(const billing::Money& money) const noexcept {
     return std::hash<std::int64_t>{}(money.minor()) ^ (std::hash<billing::Currency>{}(money.currency()) << 1);
-  }
-};
-
-template <>
-struct fmt::formatter<billing::Money> : fmt::formatter<std::string_view> {
-  template <class FormatContext>
-  auto format(const billing::Money& money, FormatContext& ctx) const {
-    return fmt::formatter<std::string_view>::format(money.to_string(), ctx);
   }
 };

@@ -7,6 +7,8 @@
 //   ManualClock clock(Timestamp::parse("2026-01-01T00:00:00Z"));
 //   clock.advance(std::chrono::hours(24));
 //   clock.now().to_string();                              // "2026-01-02T00:00:00Z"
+//
+// fmt::format("{}", value) needs billing/format.hpp: this header includes no third-party header.
 #pragma once
 
 #include <atomic>
@@ -15,8 +17,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace billing {
 
@@ -87,11 +87,3 @@ class ManualClock final : public Clock {
 };
 
 }  // namespace billing
-
-template <>
-struct fmt::formatter<billing::Timestamp> : fmt::formatter<std::string_view> {
-  template <class FormatContext>
-  auto format(billing::Timestamp when, FormatContext& ctx) const {
-    return fmt::formatter<std::string_view>::format(when.to_string(), ctx);
-  }
-};

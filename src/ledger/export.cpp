@@ -5,6 +5,8 @@
 #include <set>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "billing/ledger.hpp"
 #include "context.hpp"
 #include "walk.hpp"

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <fmt/format.h>
+
 #include "billing/error.hpp"
 #include "billing/storage/ledger_repository.hpp"
 #include "context.hpp"

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "billing/error.hpp"
 #include "text.hpp"
 

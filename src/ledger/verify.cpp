@@ -3,6 +3,8 @@
 #include <map>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "billing/ledger.hpp"
 #include "context.hpp"
 #include "rules.hpp"

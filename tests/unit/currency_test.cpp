@@ -131,5 +131,3 @@ TEST_CASE("an unknown code is quoted in the message only when it could be a code
     CHECK(std::string(e.what()).size() < 100);
   }
 }
-
-TEST_CASE("a currency formats as its code") { CHECK(fmt::format("[{:>5}]", Currency("EUR")) == "[  EUR]"); }

@@ -200,11 +200,6 @@ TEST_CASE("abs, negation and sign") {
   CHECK(d("0.00").sign() == 0);
 }
 
-TEST_CASE("fmt formats a Decimal as its text") {
-  CHECK(fmt::format("{}", d("0.00025")) == "0.00025");
-  CHECK(fmt::format("{:>8}", d("-1.5")) == "    -1.5");
-}
-
 // ------------------------------------------------------------------------------ against a reference
 // Decimal takes native 64- and 128-bit paths where its values fit and 256- or 512-bit ones where they do
 // not. Each operation is checked here against the same formula in Boost's unbounded cpp_int, on random

@@ -1,6 +1,7 @@
 #include "billing/id.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <set>
 #include <thread>
