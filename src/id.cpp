@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "billing/error.hpp"
+#include "billing/time.hpp"
 
 namespace billing {
 
@@ -39,9 +40,9 @@ struct Uuid7Ids::State {
   std::uint32_t counter = 0;  // the 12-bit rand_a field, used as a counter within one millisecond
 };
 
-Uuid7Ids::Uuid7Ids(const Clock& clock) : clock_(clock), state_(std::make_unique<State>()) {}
+Uuid7Ids::Uuid7Ids(const Clock& clock) : clock_(clock), state_(new State) {}
 
-Uuid7Ids::~Uuid7Ids() = default;
+Uuid7Ids::~Uuid7Ids() { delete state_; }
 
 std::string Uuid7Ids::next() {
   const std::int64_t now_ms = std::max<std::int64_t>(0, clock_.now().unix_micros() / 1000);

@@ -16,14 +16,13 @@
 #include <atomic>
 #include <compare>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
-#include "billing/time.hpp"
-
 namespace billing {
+
+class Clock;  // billing/time.hpp: a caller of Uuid7Ids has one, and this header stays free of <chrono>
 
 namespace detail {
 /// Throws InvalidArgument naming `field` unless `value` is 1 to 128 printable ASCII characters, no spaces.
@@ -83,12 +82,14 @@ class Uuid7Ids final : public IdSource {
   /// `clock` must outlive this source.
   explicit Uuid7Ids(const Clock& clock);
   ~Uuid7Ids() override;
+  Uuid7Ids(const Uuid7Ids&) = delete;
+  Uuid7Ids& operator=(const Uuid7Ids&) = delete;
   [[nodiscard]] std::string next() override;
 
  private:
   struct State;
   const Clock& clock_;
-  std::unique_ptr<State> state_;
+  State* state_;  // owned; a plain pointer rather than std::unique_ptr, so that this header needs no <memory>
 };
 
 }  // namespace billing

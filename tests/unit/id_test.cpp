@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "billing/error.hpp"
+#include "billing/time.hpp"
 
 namespace {
 struct OrderTag {
