@@ -102,14 +102,19 @@ struct EntryRequest {
   std::optional<Timestamp> effective_at{};
 };
 
-/// The common two-posting case: `amount` leaves `credit` and arrives in `debit`.
+/// The common two-posting case: `amount` leaves `credit` and arrives in `debit`. The same rules as
+/// EntryRequest's, field by field.
+///
+///   books.ledger().transfer({.debit = AccountId("cash"), .credit = AccountId("sales"),
+///                            .amount = Money::parse("59.97 USD"), .description = "Order 17"});
 struct TransferRequest {
-  std::optional<EntryId> id{};
-  AccountId debit;
-  AccountId credit;
-  Money amount;
-  std::string description{};
+  std::optional<EntryId> id{};  ///< made by the IdSource when absent; give one to make retries safe
+  AccountId debit;              ///< the account the amount arrives in
+  AccountId credit;             ///< the account it leaves; not `debit`
+  Money amount;                 ///< more than zero, in both accounts' currency
+  std::string description{};    ///< up to k_max_description_bytes of UTF-8, no control characters
   Metadata metadata{};
+  /// Now when absent; else within [k_effective_at_min, k_effective_at_end).
   std::optional<Timestamp> effective_at{};
 };
 
@@ -198,7 +203,9 @@ class Ledger {
 
   /// The entry with `id`, or nullopt.
   [[nodiscard]] std::optional<Entry> entry(const EntryId& id);
-  /// An account's balances now (constant time), or nullopt for an unknown account.
+  /// An account's balances now (constant time). nullopt means only that no account has this id: an
+  /// account without postings has zero balances. The same holds for balance_at and balance_at_sequence,
+  /// which give zero balances for a point before the account's first posting.
   [[nodiscard]] std::optional<AccountBalance> balance(const AccountId& account);
   /// As of the last entry recorded at or before `when`.
   [[nodiscard]] std::optional<AccountBalance> balance_at(const AccountId& account, Timestamp when);
