@@ -57,7 +57,8 @@ Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, s
     : context_(std::make_unique<detail::Context>(std::move(store), std::move(clock), std::move(ids))),
       accounts_(*context_),
       ledger_(*context_),
-      idempotency_(*context_) {}
+      idempotency_(*context_),
+      orders_(*context_) {}
 
 Books::~Books() = default;
 

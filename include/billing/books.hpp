@@ -22,6 +22,7 @@
 #include "billing/accounts.hpp"
 #include "billing/idempotency.hpp"
 #include "billing/ledger.hpp"
+#include "billing/orders.hpp"
 #include "billing/storage/store.hpp"
 
 namespace billing {
@@ -68,6 +69,7 @@ class Books {
   [[nodiscard]] Accounts& accounts() noexcept { return accounts_; }
   [[nodiscard]] Ledger& ledger() noexcept { return ledger_; }
   [[nodiscard]] Idempotency& idempotency() noexcept { return idempotency_; }
+  [[nodiscard]] Orders& orders() noexcept { return orders_; }
 
   /// Opens a write unit of work for this thread. Throws Misuse when this thread already has one that has
   /// not ended (open, or committed and not yet destroyed).
@@ -81,6 +83,7 @@ class Books {
   Accounts accounts_;
   Ledger ledger_;
   Idempotency idempotency_;
+  Orders orders_;
 };
 
 }  // namespace billing

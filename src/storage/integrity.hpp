@@ -9,6 +9,7 @@
 
 #include "billing/account.hpp"
 #include "billing/entry.hpp"
+#include "billing/order.hpp"
 
 namespace billing::detail::integrity {
 
@@ -30,5 +31,15 @@ void check_posting_currency(const Posting& posting, std::string_view account_cur
 
 /// A resolution or reversal named an entry that already has one.
 [[noreturn]] void already_linked(const EntryId& id);
+
+/// For an order about to be inserted: PENDING at version 1, live, updated when created, and its lines
+/// (one or more, in one currency) sum to its total.
+void check_new_order(const Order& order);
+
+/// For a status change about to be stored: k_order_transitions allows it, and it makes version 2 or later.
+void check_order_change(const OrderChange& change);
+
+/// A write named an order that is not live at `version` in a status that allows the write.
+[[noreturn]] void order_not_at(const OrderId& id, std::uint64_t version);
 
 }  // namespace billing::detail::integrity

@@ -23,6 +23,9 @@ namespace {
 constexpr std::string_view k_scope = "tenant";
 constexpr std::uint64_t k_recent_entries = 64;  // of each account's list, the snapshot reads the last ones
 const std::vector<std::string> k_keys = {"old", "charge-1"};
+const OrderId k_pending_order("o-pending");
+const OrderId k_busy_order("o-busy");
+const std::vector<OrderId> k_orders = {k_pending_order, k_busy_order, OrderId("o-new")};
 
 const AccountId k_cash("cash");
 const AccountId k_revenue("revenue");
@@ -44,6 +47,17 @@ std::string joined(const std::vector<PostOutcome>& outcomes) {
 EntryRequest two_legs(const char* id, const AccountId& debit, const AccountId& credit, const char* amount) {
   return {.id = EntryId(id), .postings = {{debit, Side::debit, usd(amount)}, {credit, Side::credit, usd(amount)}}};
 }
+
+OrderRequest an_order(const OrderId& id) {
+  return {.id = id,
+          .customer_name = "Customer",
+          .customer_email = "customer@example.com",
+          .lines = {{.item = "widget", .quantity = 2, .unit_price = usd("4.50")},
+                    {.item = "box", .quantity = 1, .unit_price = usd("0.25")}},
+          .metadata = {{"channel", "web"}}};
+}
+
+std::string result_of(const OrderOutcome& outcome) { return std::string(to_string(outcome.result)); }
 
 }  // namespace
 
@@ -102,6 +116,10 @@ BaseMark build_base(World& world, std::uint64_t entries) {
             .result));
   });
   require(old.result == IdempotencyResult::executed, "the idempotency key");
+  step();
+  require(books.orders().create(an_order(k_pending_order)).ok(), "the pending order");
+  require(books.orders().create(an_order(k_busy_order)).ok(), "the busy order");
+  require(books.orders().transition(k_busy_order, OrderStatus::processing, 1, "picked").ok(), "the busy order");
   step();
   std::uint64_t count = k_small_base_entries;
   while (count < entries) {
@@ -274,6 +292,21 @@ const std::vector<Scenario>& scenarios() {
                                                      two_legs("m-3", k_wallet, k_revenue, "0.50")}));
        },
        k_merge_base_entries},
+      {"orders.create", "ok",
+       [](World& w) { return result_of(w.books->orders().create(an_order(OrderId("o-new")))); }},
+      {"orders.transition", "ok",
+       [](World& w) {
+         return result_of(w.books->orders().transition(k_pending_order, OrderStatus::processing, 1, "picked"));
+       }},
+      {"orders.delete", "ok", [](World& w) { return result_of(w.books->orders().remove(k_pending_order, 1)); }},
+      {"orders: transition and delete in one transaction", "ok,ok",
+       [](World& w) {
+         auto transaction = w.books->transaction();
+         const auto moved = w.books->orders().transition(k_busy_order, OrderStatus::completed, 2, "shipped");
+         const auto deleted = w.books->orders().remove(k_busy_order, 3);
+         transaction->commit();
+         return result_of(moved) + "," + result_of(deleted);
+       }},
       {"Books::transaction (two writes, one commit)", "ok,ok",
        [](World& w) {
          auto transaction = w.books->transaction();
@@ -334,14 +367,21 @@ Snapshot snapshot(Store& store, const std::string& sqlite_path) {
     if (record && !record->owner.empty()) record->owner = "(an owner)";
     out.keys.push_back(std::move(record));
   }
+  for (const OrderId& id : k_orders) {
+    out.orders.push_back(work->orders().find(id));
+    out.order_history.push_back(work->orders().history(id));
+  }
   return out;
 }
 
 std::string Snapshot::summary() const {
   std::size_t keys_held = 0;
   for (const auto& key : keys) keys_held += key.has_value() ? 1 : 0;
-  return fmt::format("{} accounts, head {}, {} entries, {} of {} keys{}{}", accounts.size(), head_sequence,
-                     entries.size(), keys_held, keys.size(), sqlite_index.empty() ? "" : "; ", sqlite_index);
+  std::uint64_t versions = 0;  // of the orders, summed: each write to one adds 1
+  for (const auto& order : orders) versions += order ? order->version : 0;
+  return fmt::format("{} accounts, head {}, {} entries, {} of {} keys, order versions sum {}{}{}", accounts.size(),
+                     head_sequence, entries.size(), keys_held, keys.size(), versions,
+                     sqlite_index.empty() ? "" : "; ", sqlite_index);
 }
 
 }  // namespace billing::faults

@@ -14,6 +14,7 @@
 #include "billing/books.hpp"
 #include "billing/storage/idempotency_repository.hpp"
 #include "billing/storage/ledger_repository.hpp"
+#include "billing/storage/order_repository.hpp"
 #include "billing/storage/sqlite.hpp"
 
 namespace billing::faults {
@@ -53,8 +54,8 @@ struct World {
 
 /// Everything a write may change: accounts (status and totals), the chain's head, every entry, the end
 /// of each account's list of entries (what for_account gives after the last 64 sequences, where a
-/// write appends), and the idempotency keys the scenarios use (a claim's random owner token reads
-/// "(an owner)"). With the path of an SQLite file, also what the adapter keeps beside the journal: how
+/// write appends), the idempotency keys the scenarios use (a claim's random owner token reads
+/// "(an owner)"), and the orders they use with their histories. With the path of an SQLite file, also what the adapter keeps beside the journal: how
 /// far postings are merged into account_postings, and a digest of that table's rows.
 struct Snapshot {
   std::vector<Account> accounts;
@@ -63,6 +64,8 @@ struct Snapshot {
   std::vector<Entry> entries;
   std::vector<std::vector<std::uint64_t>> by_account;  ///< per account, the recent sequences for_account lists
   std::vector<std::optional<IdempotencyRecord>> keys;
+  std::vector<std::optional<Order>> orders;  ///< the orders the scenarios use, deleted ones included
+  std::vector<std::vector<OrderChange>> order_history;  ///< and their histories
   std::string sqlite_index;  ///< "merged through N; M postings, amounts sum S"; empty without a path
 
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
@@ -77,7 +80,8 @@ inline constexpr std::uint64_t k_small_base_entries = 10;
 inline constexpr std::uint64_t k_merge_base_entries = 4094;
 
 /// Opens the accounts and posts the entries every scenario starts from: four USD accounts, posted
-/// transfers, seven holds (one with a timeout) and a completed idempotency key, then one-cent
+/// transfers, seven holds (one with a timeout), a completed idempotency key and two orders (one PENDING,
+/// one PROCESSING), then one-cent
 /// transfers up to `entries` entries. Returns the mark.
 BaseMark build_base(World& world, std::uint64_t entries = k_small_base_entries);
 

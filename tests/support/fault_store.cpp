@@ -8,6 +8,7 @@
 
 #include "billing/storage/account_repository.hpp"
 #include "billing/storage/idempotency_repository.hpp"
+#include "billing/storage/order_repository.hpp"
 #include "billing/storage/ledger_repository.hpp"
 
 namespace billing::test {
@@ -146,6 +147,40 @@ class FaultIdempotency final : public IdempotencyRepository {
   SlotPtr slot_;
 };
 
+class FaultOrders final : public OrderRepository {
+ public:
+  FaultOrders(OrderRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  bool insert(const Order& order) override {
+    slot_->before("orders.insert");
+    return inner_.insert(order);
+  }
+  std::optional<Order> find(const OrderId& id) override {
+    slot_->before("orders.find");
+    return inner_.find(id);
+  }
+  void change_status(const OrderChange& change) override {
+    slot_->before("orders.change_status");
+    inner_.change_status(change);
+  }
+  void mark_deleted(const OrderId& id, std::uint64_t version, Timestamp at) override {
+    slot_->before("orders.mark_deleted");
+    inner_.mark_deleted(id, version, at);
+  }
+  std::vector<OrderChange> history(const OrderId& id) override {
+    slot_->before("orders.history");
+    return inner_.history(id);
+  }
+  std::vector<Order> list(const OrderFilter& filter, const std::string& after, std::size_t limit) override {
+    slot_->before("orders.list");
+    return inner_.list(filter, after, limit);
+  }
+
+ private:
+  OrderRepository& inner_;
+  SlotPtr slot_;
+};
+
 // Each wrapper is made on first use and kept, so that an accessor returns the same object for the
 // life of the transaction, as the wrapped one's does. The accessors themselves reach no storage and
 // call no hook.
@@ -162,6 +197,7 @@ class FaultTransaction final : public Transaction {
   [[nodiscard]] AccountRepository& accounts() override { return wrapped(accounts_, inner_->accounts()); }
   [[nodiscard]] LedgerRepository& ledger() override { return wrapped(ledger_, inner_->ledger()); }
   [[nodiscard]] IdempotencyRepository& idempotency() override { return wrapped(idempotency_, inner_->idempotency()); }
+  [[nodiscard]] OrderRepository& orders() override { return wrapped(orders_, inner_->orders()); }
 
  private:
   template <class Wrapper, class Repository>
@@ -175,6 +211,7 @@ class FaultTransaction final : public Transaction {
   std::optional<FaultAccounts> accounts_;
   std::optional<FaultLedger> ledger_;
   std::optional<FaultIdempotency> idempotency_;
+  std::optional<FaultOrders> orders_;
 };
 
 }  // namespace

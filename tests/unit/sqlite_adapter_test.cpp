@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "../../src/storage/sqlite/migrations.hpp"
+#include "../../src/storage/sqlite/orders.hpp"
 #include "../../src/storage/sqlite/rows.hpp"
 #include "../../src/storage/sqlite/testing.hpp"
 #include "billing/books.hpp"
@@ -85,6 +86,7 @@ class RawDb {
     return out;
   }
   std::int64_t integer(const std::string& sql) { return std::stoll(text(sql)); }
+  [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
@@ -966,4 +968,151 @@ TEST_CASE("sequence_at bisects the journal: the last entry recorded at or before
       CHECK(work->ledger().sequence_at(when) == expected);
     }
   }
+}
+
+// ------------------------------------------------------------------------------------------ orders
+
+namespace {
+
+// Books on a new file with four orders: "p" PENDING, "w" PROCESSING, "c" COMPLETED, and "d" deleted.
+std::unique_ptr<Books> order_books(const std::string& path) {
+  auto books = std::make_unique<Books>(open_sqlite(path), std::make_shared<ManualClock>(k_t0));
+  Orders& orders = books->orders();
+  for (const char* id : {"p", "w", "c", "d"}) {
+    REQUIRE(orders
+                .create({.id = OrderId(id),
+                         .customer_name = "Ada",
+                         .customer_email = "ada@example.com",
+                         .lines = {{.item = "widget", .quantity = 2, .unit_price = Money::parse("1.50 USD")}}})
+                .ok());
+  }
+  REQUIRE(orders.transition(OrderId("w"), OrderStatus::processing, 1).ok());
+  REQUIRE(orders.transition(OrderId("c"), OrderStatus::processing, 1).ok());
+  REQUIRE(orders.transition(OrderId("c"), OrderStatus::completed, 2).ok());
+  REQUIRE(orders.remove(OrderId("d")).ok());
+  return books;
+}
+
+}  // namespace
+
+TEST_CASE("every order listing is served by an index, never a scan of the table") {
+  TempDir dir;
+  const std::string path = dir.file("plans.db");
+  auto books = order_books(path);
+  RawDb raw(path);
+  const std::vector<std::string> listings = detail::sqlite::order_listing_sql();
+  REQUIRE(listings.size() == 4);
+  const std::vector<std::string> expected = {"USING PRIMARY KEY", "USING INDEX orders_by_status",
+                                             "USING INDEX orders_by_email", "USING INDEX orders_by_email"};
+  for (const char* analyzed : {"without statistics", "after ANALYZE"}) {
+    if (std::string_view(analyzed) == "after ANALYZE") REQUIRE(raw.exec("ANALYZE") == SQLITE_OK);
+    for (std::size_t i = 0; i < listings.size(); ++i) {
+      CAPTURE(analyzed);
+      CAPTURE(listings[i]);
+      std::string plan;
+      sqlite3_stmt* statement = nullptr;
+      REQUIRE(sqlite3_prepare_v2(raw.handle(), ("EXPLAIN QUERY PLAN " + listings[i]).c_str(), -1, &statement,
+                                 nullptr) == SQLITE_OK);
+      while (sqlite3_step(statement) == SQLITE_ROW) {
+        plan += reinterpret_cast<const char*>(sqlite3_column_text(statement, 3));
+        plan += "; ";
+      }
+      sqlite3_finalize(statement);
+      CAPTURE(plan);
+      CHECK(plan.find("SEARCH orders " + expected[i]) != std::string::npos);
+      CHECK(plan.find("SCAN") == std::string::npos);
+      CHECK(plan.find("TEMP B-TREE") == std::string::npos);  // the index gives id order; nothing is sorted
+    }
+  }
+}
+
+TEST_CASE("hand-written statements cannot break an order's rules, with recursive_triggers off or on") {
+  TempDir dir;
+  const std::string path = dir.file("orders-tamper.db");
+  auto books = order_books(path);
+  const std::string row = "'Ada', 'ada@example.com', 'USD', 2, 300, %d, 1, '{}', 0, 0, NULL)";
+  const auto order_row = [&](const std::string& id, int status) {
+    std::string values = row;
+    values.replace(values.find("%d"), 2, std::to_string(status));
+    return "('" + id + "', " + values;
+  };
+  const std::vector<std::string> probes = {
+      // the status table, the version and the tombstone
+      "UPDATE orders SET status = 2, version = version + 1 WHERE id = 'p'",  // PENDING -> COMPLETED
+      "UPDATE orders SET status = 0, version = version + 1 WHERE id = 'c'",  // back from a final status
+      "UPDATE orders SET status = 1, version = version + 1 WHERE id = 'w'",  // the same status is no change...
+      "UPDATE orders SET status = 3 WHERE id = 'p'",                          // a change without a new version
+      "UPDATE orders SET version = version + 2, status = 1 WHERE id = 'p'",
+      "UPDATE orders SET version = 1 WHERE id = 'c'",
+      "UPDATE orders SET deleted_at = 5, version = version + 1 WHERE id = 'w'",  // deleted while PROCESSING
+      "UPDATE orders SET deleted_at = 5, status = 3, version = version + 1 WHERE id = 'p'",
+      "UPDATE orders SET deleted_at = NULL, version = version + 1 WHERE id = 'd'",
+      "UPDATE orders SET status = 3, version = version + 1 WHERE id = 'd'",
+      // identity
+      "UPDATE orders SET customer_email = 'eve@example.com', version = version + 1 WHERE id = 'p'",
+      "UPDATE orders SET customer_name = 'Eve', version = version + 1 WHERE id = 'p'",
+      "UPDATE orders SET total_minor = 1, version = version + 1 WHERE id = 'p'",
+      "UPDATE orders SET currency = 'EUR', version = version + 1 WHERE id = 'p'",
+      "UPDATE orders SET metadata = '{\"a\":\"b\"}', version = version + 1 WHERE id = 'p'",
+      "UPDATE orders SET created_at = 7, version = version + 1 WHERE id = 'p'",
+      "UPDATE orders SET id = 'q', version = version + 1 WHERE id = 'p'",
+      // rows are never removed or replaced, and a new one is PENDING at version 1
+      "DELETE FROM orders WHERE id = 'd'",
+      "DELETE FROM orders",
+      "INSERT OR REPLACE INTO orders VALUES " + order_row("p", 0),
+      "REPLACE INTO orders VALUES " + order_row("d", 0),
+      "INSERT INTO orders VALUES " + order_row("p", 0) + " ON CONFLICT(id) DO UPDATE SET customer_name = 'Eve'",
+      "INSERT INTO orders VALUES " + order_row("new", 2),
+      "INSERT INTO orders VALUES ('new', 'Ada', 'ada@example.com', 'USD', 2, 300, 0, 1, '{}', 0, 0, 9)",
+      // lines are append-only
+      "UPDATE order_lines SET quantity = 200 WHERE order_id = 'p'",
+      "UPDATE order_lines SET unit_price_minor = 1 WHERE order_id = 'c'",
+      "DELETE FROM order_lines WHERE order_id = 'p'",
+      "INSERT OR REPLACE INTO order_lines VALUES ('p', 0, 'widget', 200, 150)",
+      "INSERT INTO order_lines VALUES ('p', 0, 'widget', 2, 150) ON CONFLICT DO UPDATE SET quantity = 200",
+      "INSERT INTO order_lines VALUES ('p', 1, 'widget', 0, 150)",
+      "INSERT INTO order_lines VALUES ('nobody', 0, 'widget', 1, 150)",
+      // history is append-only, and records the order's current change
+      "UPDATE order_history SET reason = 'forged' WHERE order_id = 'c'",
+      "UPDATE order_history SET to_status = 3 WHERE order_id = 'c' AND version = 3",
+      "DELETE FROM order_history WHERE order_id = 'c'",
+      "INSERT OR REPLACE INTO order_history VALUES ('c', 3, 1, 3, 0, 'forged')",
+      "INSERT INTO order_history VALUES ('c', 4, 1, 3, 0, 'not the order''s change')",
+      "INSERT INTO order_history VALUES ('p', 2, 0, 2, 0, 'a pair the table forbids')",
+      "INSERT INTO order_history VALUES ('p', 2, 0, 1, 0, 'a change the order has not made')",
+  };
+  int blocked = 0;
+  int tried = 0;
+  for (const char* recursive : {"OFF", "ON"}) {
+    RawDb raw(path);
+    REQUIRE(raw.exec(std::string("PRAGMA recursive_triggers = ") + recursive) == SQLITE_OK);
+    REQUIRE(raw.exec("PRAGMA foreign_keys = ON") == SQLITE_OK);
+    for (const std::string& probe : probes) {
+      CAPTURE(recursive);
+      CAPTURE(probe);
+      const int rc = raw.exec(probe);
+      ++tried;
+      CHECK_MESSAGE((rc & 0xff) == SQLITE_CONSTRAINT, raw.error());
+      if ((rc & 0xff) == SQLITE_CONSTRAINT) ++blocked;
+    }
+  }
+  MESSAGE(blocked << " of " << tried << " order tamper probes blocked");
+  CHECK(blocked == tried);
+
+  // The probes are well-formed: the same shapes, used as the rules use them, go in.
+  RawDb raw(path);
+  REQUIRE(raw.exec("PRAGMA foreign_keys = ON") == SQLITE_OK);
+  CHECK(raw.exec("UPDATE orders SET status = 1, version = version + 1, updated_at = 9 WHERE id = 'p'") == SQLITE_OK);
+  CHECK(raw.exec("INSERT INTO order_history VALUES ('p', 2, 0, 1, 9, 'by hand')") == SQLITE_OK);
+  CHECK(raw.exec("UPDATE orders SET deleted_at = 9, version = version + 1 WHERE id = 'c'") == SQLITE_OK);
+  CHECK(raw.exec("INSERT INTO orders VALUES " + order_row("new", 0)) == SQLITE_OK);
+  CHECK(raw.exec("INSERT INTO order_lines VALUES ('new', 0, 'widget', 2, 150)") == SQLITE_OK);
+
+  const auto order = books->orders().get(OrderId("p"));
+  REQUIRE(order.has_value());
+  CHECK(order->status == OrderStatus::processing);
+  CHECK(order->version == 2);
+  CHECK(order->lines == std::vector<OrderLine>{{.item = "widget", .quantity = 2, .unit_price = Money::parse("1.50 USD")}});
+  CHECK(books->orders().history(OrderId("c")).size() == 2);
+  CHECK_FALSE(books->orders().get(OrderId("c")).has_value());
 }

@@ -17,6 +17,7 @@ namespace billing {
 class AccountRepository;
 class LedgerRepository;
 class IdempotencyRepository;
+class OrderRepository;
 
 /// Read-only or read-write.
 enum class Access : std::uint8_t { read, write };
@@ -35,6 +36,7 @@ class Transaction {
   [[nodiscard]] virtual AccountRepository& accounts() = 0;
   [[nodiscard]] virtual LedgerRepository& ledger() = 0;
   [[nodiscard]] virtual IdempotencyRepository& idempotency() = 0;
+  [[nodiscard]] virtual OrderRepository& orders() = 0;
 };
 
 /// A storage engine.

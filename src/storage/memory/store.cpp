@@ -11,6 +11,7 @@
 #include "billing/storage/memory.hpp"
 #include "idempotency.hpp"
 #include "ledger.hpp"
+#include "orders.hpp"
 
 namespace billing {
 namespace {
@@ -21,6 +22,7 @@ struct Tables {
   AccountTable accounts;
   LedgerTables ledger;
   IdempotencyTable idempotency;
+  OrderTable orders;
 };
 
 class MemoryStore;
@@ -41,6 +43,7 @@ class MemoryTransaction final : public Transaction {
     accounts_.emplace(session_, tables.accounts);
     ledger_.emplace(session_, tables.ledger, tables.accounts.rows);
     idempotency_.emplace(session_, tables.idempotency);
+    orders_.emplace(session_, tables.orders);
   }
 
   ~MemoryTransaction() override {
@@ -57,6 +60,7 @@ class MemoryTransaction final : public Transaction {
   AccountRepository& accounts() override { return *accounts_; }
   LedgerRepository& ledger() override { return *ledger_; }
   IdempotencyRepository& idempotency() override { return *idempotency_; }
+  OrderRepository& orders() override { return *orders_; }
 
  private:
   void release() noexcept {
@@ -71,6 +75,7 @@ class MemoryTransaction final : public Transaction {
   std::optional<Accounts> accounts_;
   std::optional<Ledger> ledger_;
   std::optional<Idempotency> idempotency_;
+  std::optional<Orders> orders_;
 };
 
 class MemoryStore final : public Store {

@@ -32,13 +32,8 @@ constexpr std::int64_t k_flag_debits_must_not_exceed_credits = 1;
 constexpr std::int64_t k_flag_credits_must_not_exceed_debits = 2;
 
 Account read_account(const Statement& row, CurrencyLookup& currencies) {
-  const Currency currency = currencies(row.text(col(Column::currency)));
-  const std::int64_t places = row.int64(col(Column::currency_places));
-  if (places != currency.minor_units()) {
-    throw StorageError("currency", fmt::format("the database stores {} with {} places, but this process has it with "
-                                               "{}; its amounts would be misread",
-                                               currency.code(), places, currency.minor_units()));
-  }
+  const Currency currency =
+      currencies(row.text(col(Column::currency)), row.int64(col(Column::currency_places)));
   const std::int64_t flags = row.int64(col(Column::flags));
   const int limit = col(Column::limit_minor);
   return Account{

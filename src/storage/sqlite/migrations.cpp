@@ -72,6 +72,10 @@ constexpr Migration k_migrations[] = {
         copy_v2_ledger,
 #include "migrations/v3_journal_guards.inc"
     },
+    {
+        4,
+#include "migrations/v4_orders.inc"
+    },
 };
 static_assert(std::size(k_migrations) == k_schema_version);
 

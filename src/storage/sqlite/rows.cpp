@@ -201,6 +201,16 @@ Currency CurrencyLookup::operator()(std::string_view code) {
   return *last_;
 }
 
+Currency CurrencyLookup::operator()(std::string_view code, std::int64_t places) {
+  const Currency currency = (*this)(code);
+  if (places != currency.minor_units()) {
+    throw StorageError("currency", fmt::format("the database stores {} with {} places, but this process has it with "
+                                               "{}; its amounts would be misread",
+                                               currency.code(), places, currency.minor_units()));
+  }
+  return currency;
+}
+
 void bind_balances(Statement& statement, int first, const Balances& balances) {
   statement.bind(first, balances.debits_posted);
   statement.bind(first + 1, balances.credits_posted);

@@ -82,6 +82,9 @@ inline constexpr std::int64_t k_last_stored_micros = 253'402'300'799'999'999;
 class CurrencyLookup {
  public:
   Currency operator()(std::string_view code);
+  /// The currency `code`, which the file stored with `places` places. Throws StorageError, too, when this
+  /// process has it with other places: the row's amounts would be misread.
+  Currency operator()(std::string_view code, std::int64_t places);
 
  private:
   std::optional<Currency> last_;

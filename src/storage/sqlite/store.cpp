@@ -14,6 +14,7 @@
 #include "idempotency.hpp"
 #include "ledger.hpp"
 #include "migrations.hpp"
+#include "orders.hpp"
 #include "pool.hpp"
 #include "session.hpp"
 #include "testing.hpp"
@@ -48,7 +49,7 @@ class SqliteTransaction final : public Transaction {
     session_.finish();
     if (session_.broken()) {
       roll_back();
-      throw Misuse("transaction", "an append failed halfway, so this transaction could only roll back; it did");
+      throw Misuse("transaction", "a write failed halfway, so this transaction could only roll back; it did");
     }
     try {
       connection.run(k_commit, "commit");
@@ -62,6 +63,7 @@ class SqliteTransaction final : public Transaction {
   [[nodiscard]] AccountRepository& accounts() override { return accounts_; }
   [[nodiscard]] LedgerRepository& ledger() override { return ledger_; }
   [[nodiscard]] IdempotencyRepository& idempotency() override { return idempotency_; }
+  [[nodiscard]] OrderRepository& orders() override { return orders_; }
 
   [[nodiscard]] Connection& connection() { return session_.read(); }
 
@@ -79,6 +81,7 @@ class SqliteTransaction final : public Transaction {
   Accounts accounts_{session_};
   Ledger ledger_{session_};
   Idempotency idempotency_{session_};
+  Orders orders_{session_};
 };
 
 class SqliteStore final : public Store {
