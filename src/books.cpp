@@ -58,7 +58,8 @@ Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, s
       accounts_(*context_),
       ledger_(*context_),
       idempotency_(*context_),
-      orders_(*context_) {}
+      orders_(*context_),
+      jobs_(*context_) {}
 
 Books::~Books() = default;
 

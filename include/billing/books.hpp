@@ -21,6 +21,7 @@
 
 #include "billing/accounts.hpp"
 #include "billing/idempotency.hpp"
+#include "billing/jobs.hpp"
 #include "billing/ledger.hpp"
 #include "billing/orders.hpp"
 #include "billing/storage/store.hpp"
@@ -70,6 +71,7 @@ class Books {
   [[nodiscard]] Ledger& ledger() noexcept { return ledger_; }
   [[nodiscard]] Idempotency& idempotency() noexcept { return idempotency_; }
   [[nodiscard]] Orders& orders() noexcept { return orders_; }
+  [[nodiscard]] Jobs& jobs() noexcept { return jobs_; }
 
   /// Opens a write unit of work for this thread. Throws Misuse when this thread already has one that has
   /// not ended (open, or committed and not yet destroyed).
@@ -84,6 +86,7 @@ class Books {
   Ledger ledger_;
   Idempotency idempotency_;
   Orders orders_;
+  Jobs jobs_;
 };
 
 }  // namespace billing

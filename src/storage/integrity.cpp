@@ -74,4 +74,55 @@ void order_not_at(const OrderId& id, std::uint64_t version) {
                                                   id.str(), version));
 }
 
+namespace {
+
+[[noreturn]] void broken_job(const Job& job, std::string_view field, std::string_view why) {
+  throw InvariantViolation(std::string(field), fmt::format("job '{}' {}", job.id.str(), why));
+}
+
+}  // namespace
+
+void check_job(const Job& job) {
+  if (job.max_attempts < 1 || job.max_attempts > k_max_job_attempts) {
+    broken_job(job, "max_attempts", fmt::format("allows {} attempts, outside 1..{}", job.max_attempts,
+                                                k_max_job_attempts));
+  }
+  if (job.attempts > job.max_attempts) {
+    broken_job(job, "attempts", fmt::format("made {} of {} attempts", job.attempts, job.max_attempts));
+  }
+  const bool claimed = job.status == JobStatus::claimed;
+  if (claimed != job.lease_expires_at.has_value() || claimed == job.token.empty()) {
+    broken_job(job, "status", "has a lease and a token exactly when it is claimed; this row breaks that");
+  }
+  if (job.kind.empty() || job.kind.size() > k_max_job_kind_bytes) broken_job(job, "kind", "has a kind out of bounds");
+  if (job.payload.size() > k_max_job_payload_bytes) broken_job(job, "payload", "has a payload beyond its limit");
+  if (job.dedup_key && (job.dedup_key->empty() || job.dedup_key->size() > k_max_job_dedup_key_bytes)) {
+    broken_job(job, "dedup_key", "has a dedup key out of bounds");
+  }
+  if (job.worker.size() > k_max_job_worker_bytes) broken_job(job, "worker", "has a worker name beyond its limit");
+  if (job.last_error.size() > k_max_job_error_bytes) broken_job(job, "last_error", "has an error beyond its limit");
+  if (job.token.size() > k_max_job_token_bytes) broken_job(job, "token", "has a token beyond its limit");
+}
+
+void check_job_update(const Job& stored, const Job& next) {
+  if (stored.id != next.id || stored.kind != next.kind || stored.payload != next.payload ||
+      stored.dedup_key != next.dedup_key || stored.max_attempts != next.max_attempts ||
+      stored.created_at != next.created_at) {
+    broken_job(stored, "job_id", "keeps its id, kind, payload, dedup key, max_attempts and created_at");
+  }
+  if (!job_transition_allowed(stored.status, next.status)) {
+    broken_job(stored, "status", fmt::format("cannot move from {} to {}", to_string(stored.status),
+                                             to_string(next.status)));
+  }
+}
+
+void duplicate_dedup_key(std::string_view kind) {
+  throw InvariantViolation("dedup_key",
+                           fmt::format("a job of kind '{}' that has not completed holds this dedup key", kind));
+}
+
+void missing_job(const JobId& id) {
+  throw InvariantViolation("job_id", fmt::format("job '{}' does not exist", id.str()));
+}
+
 }  // namespace billing::detail::integrity

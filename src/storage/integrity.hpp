@@ -9,6 +9,7 @@
 
 #include "billing/account.hpp"
 #include "billing/entry.hpp"
+#include "billing/job.hpp"
 #include "billing/order.hpp"
 
 namespace billing::detail::integrity {
@@ -41,5 +42,21 @@ void check_order_change(const OrderChange& change);
 
 /// A write named an order that is not live at `version` in a status that allows the write.
 [[noreturn]] void order_not_at(const OrderId& id, std::uint64_t version);
+
+/// For a job row about to be stored: attempts within 1..k_max_job_attempts and at most max_attempts; a
+/// claimed job (and only a claimed one) has a lease and a token; kind, payload, dedup key, worker and
+/// last_error within their limits.
+void check_job(const Job& job);
+
+/// For a job row about to replace `stored`: the two agree on id, kind, payload, dedup key, max_attempts
+/// and created_at (else field "job_id"), and k_job_transitions allows the change of status, so `stored`
+/// has not completed (else field "status").
+void check_job_update(const Job& stored, const Job& next);
+
+/// A job that has not completed holds this kind's dedup key.
+[[noreturn]] void duplicate_dedup_key(std::string_view kind);
+
+/// A write named a job that is not stored.
+[[noreturn]] void missing_job(const JobId& id);
 
 }  // namespace billing::detail::integrity

@@ -8,6 +8,7 @@
 
 #include "billing/storage/account_repository.hpp"
 #include "billing/storage/idempotency_repository.hpp"
+#include "billing/storage/job_repository.hpp"
 #include "billing/storage/order_repository.hpp"
 #include "billing/storage/ledger_repository.hpp"
 
@@ -181,6 +182,49 @@ class FaultOrders final : public OrderRepository {
   SlotPtr slot_;
 };
 
+class FaultJobs final : public JobRepository {
+ public:
+  FaultJobs(JobRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  bool insert(const Job& job) override {
+    slot_->before("jobs.insert");
+    return inner_.insert(job);
+  }
+  std::optional<Job> find(const JobId& id) override {
+    slot_->before("jobs.find");
+    return inner_.find(id);
+  }
+  std::optional<Job> find_by_dedup_key(std::string_view kind, std::string_view dedup_key) override {
+    slot_->before("jobs.find_by_dedup_key");
+    return inner_.find_by_dedup_key(kind, dedup_key);
+  }
+  void update(const Job& job) override {
+    slot_->before("jobs.update");
+    inner_.update(job);
+  }
+  std::vector<Job> due(Timestamp now, std::span<const std::string> kinds, std::size_t limit) override {
+    slot_->before("jobs.due");
+    return inner_.due(now, kinds, limit);
+  }
+  std::vector<Job> dead_letters(const std::optional<std::string>& kind, const std::string& after,
+                                std::size_t limit) override {
+    slot_->before("jobs.dead_letters");
+    return inner_.dead_letters(kind, after, limit);
+  }
+  JobCounts counts(Timestamp now) override {
+    slot_->before("jobs.counts");
+    return inner_.counts(now);
+  }
+  std::size_t purge_completed(Timestamp before, std::size_t limit) override {
+    slot_->before("jobs.purge_completed");
+    return inner_.purge_completed(before, limit);
+  }
+
+ private:
+  JobRepository& inner_;
+  SlotPtr slot_;
+};
+
 // Each wrapper is made on first use and kept, so that an accessor returns the same object for the
 // life of the transaction, as the wrapped one's does. The accessors themselves reach no storage and
 // call no hook.
@@ -198,6 +242,7 @@ class FaultTransaction final : public Transaction {
   [[nodiscard]] LedgerRepository& ledger() override { return wrapped(ledger_, inner_->ledger()); }
   [[nodiscard]] IdempotencyRepository& idempotency() override { return wrapped(idempotency_, inner_->idempotency()); }
   [[nodiscard]] OrderRepository& orders() override { return wrapped(orders_, inner_->orders()); }
+  [[nodiscard]] JobRepository& jobs() override { return wrapped(jobs_, inner_->jobs()); }
 
  private:
   template <class Wrapper, class Repository>
@@ -212,6 +257,7 @@ class FaultTransaction final : public Transaction {
   std::optional<FaultLedger> ledger_;
   std::optional<FaultIdempotency> idempotency_;
   std::optional<FaultOrders> orders_;
+  std::optional<FaultJobs> jobs_;
 };
 
 }  // namespace

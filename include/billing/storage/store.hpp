@@ -18,6 +18,7 @@ class AccountRepository;
 class LedgerRepository;
 class IdempotencyRepository;
 class OrderRepository;
+class JobRepository;
 
 /// Read-only or read-write.
 enum class Access : std::uint8_t { read, write };
@@ -37,6 +38,7 @@ class Transaction {
   [[nodiscard]] virtual LedgerRepository& ledger() = 0;
   [[nodiscard]] virtual IdempotencyRepository& idempotency() = 0;
   [[nodiscard]] virtual OrderRepository& orders() = 0;
+  [[nodiscard]] virtual JobRepository& jobs() = 0;
 };
 
 /// A storage engine.

@@ -10,6 +10,7 @@
 #include "accounts.hpp"
 #include "billing/storage/memory.hpp"
 #include "idempotency.hpp"
+#include "jobs.hpp"
 #include "ledger.hpp"
 #include "orders.hpp"
 
@@ -23,6 +24,7 @@ struct Tables {
   LedgerTables ledger;
   IdempotencyTable idempotency;
   OrderTable orders;
+  JobTable jobs;
 };
 
 class MemoryStore;
@@ -44,6 +46,7 @@ class MemoryTransaction final : public Transaction {
     ledger_.emplace(session_, tables.ledger, tables.accounts.rows);
     idempotency_.emplace(session_, tables.idempotency);
     orders_.emplace(session_, tables.orders);
+    jobs_.emplace(session_, tables.jobs);
   }
 
   ~MemoryTransaction() override {
@@ -61,6 +64,7 @@ class MemoryTransaction final : public Transaction {
   LedgerRepository& ledger() override { return *ledger_; }
   IdempotencyRepository& idempotency() override { return *idempotency_; }
   OrderRepository& orders() override { return *orders_; }
+  JobRepository& jobs() override { return *jobs_; }
 
  private:
   void release() noexcept {
@@ -76,6 +80,7 @@ class MemoryTransaction final : public Transaction {
   std::optional<Ledger> ledger_;
   std::optional<Idempotency> idempotency_;
   std::optional<Orders> orders_;
+  std::optional<Jobs> jobs_;
 };
 
 class MemoryStore final : public Store {

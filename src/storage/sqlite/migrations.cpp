@@ -76,6 +76,10 @@ constexpr Migration k_migrations[] = {
         4,
 #include "migrations/v4_orders.inc"
     },
+    {
+        5,
+#include "migrations/v5_jobs.inc"
+    },
 };
 static_assert(std::size(k_migrations) == k_schema_version);
 

@@ -12,6 +12,7 @@
 #include "billing/error.hpp"
 #include "billing/storage/sqlite.hpp"
 #include "idempotency.hpp"
+#include "jobs.hpp"
 #include "ledger.hpp"
 #include "migrations.hpp"
 #include "orders.hpp"
@@ -64,6 +65,7 @@ class SqliteTransaction final : public Transaction {
   [[nodiscard]] LedgerRepository& ledger() override { return ledger_; }
   [[nodiscard]] IdempotencyRepository& idempotency() override { return idempotency_; }
   [[nodiscard]] OrderRepository& orders() override { return orders_; }
+  [[nodiscard]] JobRepository& jobs() override { return jobs_; }
 
   [[nodiscard]] Connection& connection() { return session_.read(); }
 
@@ -82,6 +84,7 @@ class SqliteTransaction final : public Transaction {
   Ledger ledger_{session_};
   Idempotency idempotency_{session_};
   Orders orders_{session_};
+  Jobs jobs_{session_};
 };
 
 class SqliteStore final : public Store {
