@@ -320,6 +320,9 @@ void bind_books(py::module_& m) {
       .def_property_readonly(
           "idempotency", [](PyBooks& books) -> auto& { return books.idempotency(); }, py::return_value_policy::reference_internal,
                              "The Idempotency keys of these books.")
+      .def_property_readonly(
+          "orders", [](PyBooks& books) -> auto& { return books.orders(); }, py::return_value_policy::reference_internal,
+          "The Orders of these books.")
       .def("__repr__", &PyBooks::repr)
       .def("idempotent", &idempotent, py::arg("key"), py::arg("request"), py::arg("work"), py::kw_only(),
            py::arg("scope") = "",

@@ -105,5 +105,7 @@ BILLING_PYTHON_ENUM(billing::EntryKind, "EntryKind")
 BILLING_PYTHON_ENUM(billing::PostResult, "PostResult")
 BILLING_PYTHON_ENUM(billing::BatchMode, "BatchMode")
 BILLING_PYTHON_ENUM(billing::Durability, "Durability")
+BILLING_PYTHON_ENUM(billing::OrderStatus, "OrderStatus")
+BILLING_PYTHON_ENUM(billing::OrderResult, "OrderResult")
 
 #undef BILLING_PYTHON_ENUM

@@ -13,6 +13,8 @@ void bind_account_types(py::module_& m);
 void bind_accounts(py::module_& m);
 void bind_ledger_types(py::module_& m);
 void bind_ledger(py::module_& m);
+void bind_order_types(py::module_& m);
+void bind_orders(py::module_& m);
 void bind_books(py::module_& m);
 void install_guard(py::module_& m);
 }  // namespace billing::python
@@ -29,8 +31,10 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_time(m);
   billing::python::bind_account_types(m);  // types first, so that functions can name them
   billing::python::bind_ledger_types(m);
+  billing::python::bind_order_types(m);
   billing::python::bind_accounts(m);
   billing::python::bind_ledger(m);
+  billing::python::bind_orders(m);
   billing::python::bind_books(m);
   billing::python::install_guard(m);  // last: it guards every function bound above
   m.attr("__name__") = "billing._billing";

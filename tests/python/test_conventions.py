@@ -131,6 +131,36 @@ def books_with_accounts() -> billing.Books:
     return books
 
 
+# The order entry points, each parameter given SECRET as a type it does not take.
+def order_wrong_type_calls(books: billing.Books) -> list[tuple[str, Callable[[], object]]]:
+    card = int(SECRET)
+    price = Money("1.00", "USD")
+    line = billing.OrderLine("widget", 1, price)
+    orders = books.orders
+    pending = billing.OrderStatus.PENDING
+    return [
+        ("customer_name", lambda: orders.create(card, "ada@example.com", [line])),  # type: ignore[arg-type]
+        ("customer_email", lambda: orders.create("Ada", SECRET.encode(), [line])),  # type: ignore[arg-type]
+        ("lines", lambda: orders.create("Ada", "ada@example.com", card)),  # type: ignore[arg-type]
+        ("lines", lambda: orders.create("Ada", "ada@example.com", [line, card])),  # type: ignore[list-item]
+        ("id", lambda: orders.create("Ada", "ada@example.com", [line], id=card)),  # type: ignore[arg-type]
+        ("metadata",
+         lambda: orders.create("Ada", "ada@example.com", [line], metadata={"k": card})),  # type: ignore[dict-item]
+        ("item", lambda: billing.OrderLine(card, 1, price)),  # type: ignore[arg-type]
+        ("quantity", lambda: billing.OrderLine("widget", float(SECRET), price)),  # type: ignore[arg-type]
+        ("unit_price", lambda: billing.OrderLine("widget", 1, card)),  # type: ignore[arg-type]
+        ("to", lambda: orders.transition("o", SECRET, expected_version=1)),  # type: ignore[arg-type]
+        ("expected_version",
+         lambda: orders.transition("o", pending, expected_version=float(SECRET))),  # type: ignore[arg-type]
+        ("reason", lambda: orders.transition("o", pending, expected_version=1, reason=card)),  # type: ignore[arg-type]
+        ("expected_version", lambda: orders.delete("o", expected_version=SECRET)),  # type: ignore[arg-type]
+        ("status", lambda: orders.list(status=SECRET)),  # type: ignore[arg-type]
+        ("customer_email", lambda: orders.list(customer_email=card)),  # type: ignore[arg-type]
+        ("limit", lambda: orders.list(limit=float(SECRET))),  # type: ignore[arg-type]
+        ("id", lambda: orders.history(card)),  # type: ignore[arg-type]
+    ]
+
+
 # Each call passes SECRET (as an int, a float or bytes: never the type expected) to one parameter of an
 # entry point of the money, accounts, ledger and idempotency areas. The stubs refuse each one too: the
 # `type: ignore` names the check, and mypy --strict (test_typing.py) fails if one is ever not needed.
@@ -176,6 +206,7 @@ def wrong_type_calls() -> list[tuple[str, Callable[[], object]]]:
         ("window", lambda: books.idempotency.configure(window=card)),  # type: ignore[arg-type]
         ("path", lambda: billing.open(card)),  # type: ignore[arg-type]
         ("busy_timeout", lambda: billing.open("unused.db", busy_timeout=card)),  # type: ignore[arg-type]
+        *order_wrong_type_calls(books),
     ]
 
 

@@ -126,6 +126,8 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
     balance = books.ledger.balance("cash")
     ran = books.idempotent("k", {"n": 1}, lambda: {"ok": True})
     clock = billing.ManualClock(datetime.datetime(2026, 1, 1, tzinfo=UTC))
+    placed = books.orders.create("Ada", "ada@example.com", [billing.OrderLine("widget", 2, usd("1.25"))], id="ord-1")
+    moved = books.orders.transition("ord-1", billing.OrderStatus.PROCESSING, expected_version=1)
     return {
         "Account": account, "AccountBalance": balance,
         "AccountOutcome": books.accounts.create("USD", "Cash", id="cash"),
@@ -139,6 +141,9 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "StatusOutcome": books.accounts.activate("cash"), "SystemClock": billing.SystemClock(),
         "Transaction": books.transaction(), "Uuid7Ids": billing.Uuid7Ids(clock),
         "VerifyReport": books.ledger.verify(),
+        "Order": placed.order, "OrderChange": books.orders.history("ord-1")[0],
+        "OrderLine": billing.OrderLine("widget", 2, usd("1.25")), "OrderOutcome": moved,
+        "OrderPage": books.orders.list(), "Orders": books.orders,
     }
 
 
@@ -200,7 +205,7 @@ def test_enums_are_real_enums(cls: type[enum.Enum]) -> None:
 def test_the_enums_the_stubs_name() -> None:
     names = {cls.__name__ for cls in enums()}
     assert names == {"AccountResult", "AccountStatus", "BatchMode", "Durability", "EntryKind", "ErrorCode",
-                     "PostResult", "RoundingMode", "Side", "StatusResult"}
+                     "OrderResult", "OrderStatus", "PostResult", "RoundingMode", "Side", "StatusResult"}
 
 
 def test_a_member_round_trips_through_cpp(shop: billing.Books) -> None:
