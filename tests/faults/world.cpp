@@ -26,6 +26,13 @@ const std::vector<std::string> k_keys = {"old", "charge-1"};
 const OrderId k_pending_order("o-pending");
 const OrderId k_busy_order("o-busy");
 const std::vector<OrderId> k_orders = {k_pending_order, k_busy_order, OrderId("o-new")};
+// The base's jobs, the first ids the books draw (build_base checks): one of each state the scenarios move.
+const JobId k_job_done("gen-000000000001");     // completed, for purge_completed
+const JobId k_job_dead("gen-000000000002");     // dead-lettered, for redrive
+const JobId k_job_held("gen-000000000003");     // claimed for 10 minutes, attempts left: complete, fail
+const JobId k_job_lapsing("gen-000000000004");  // claimed on its last attempt; its lease lapses at the mark
+const JobId k_job_ready("gen-000000000005");    // queued and ready, dedup key "welcome"
+constexpr std::uint64_t k_job_ids_probed = 32;  // the snapshot reads gen-1 .. gen-32 as jobs
 
 const AccountId k_cash("cash");
 const AccountId k_revenue("revenue");
@@ -38,9 +45,11 @@ void require(bool condition, std::string_view what) {
   if (!condition) throw InvariantViolation("", fmt::format("the base books could not be built: {}", what));
 }
 
-std::string joined(const std::vector<PostOutcome>& outcomes) {
+// "ok,exceeds_credits": the results of a batch, in order.
+template <class Outcome>
+std::string joined(const std::vector<Outcome>& outcomes) {
   std::string out;
-  for (const PostOutcome& outcome : outcomes) out += (out.empty() ? "" : ",") + std::string(to_string(outcome.result));
+  for (const Outcome& outcome : outcomes) out += (out.empty() ? "" : ",") + std::string(to_string(outcome.result));
   return out;
 }
 
@@ -58,6 +67,36 @@ OrderRequest an_order(const OrderId& id) {
 }
 
 std::string result_of(const OrderOutcome& outcome) { return std::string(to_string(outcome.result)); }
+
+// The base's five jobs, in the states k_job_done ... k_job_ready name.
+void enqueue_base_jobs(Books& books) {
+  Jobs& jobs = books.jobs();
+  const auto enqueue = [&](const JobId& expected, JobRequest request) {
+    const EnqueueOutcome outcome = jobs.enqueue(request);
+    require(outcome.result == EnqueueResult::ok && outcome.job->id == expected, expected.str());
+  };
+  const auto claim = [&](const JobId& expected, std::chrono::microseconds lease) {
+    const std::optional<Job> job = jobs.claim({.lease = lease, .worker = "base-worker"});
+    require(job && job->id == expected, expected.str());
+    return *job;
+  };
+  enqueue(k_job_done, {.kind = "mail", .payload = R"({"to":"done"})"});
+  require(jobs.complete(claim(k_job_done, std::chrono::minutes(10))).result == CompleteResult::ok, "k_job_done");
+  enqueue(k_job_dead, {.kind = "charge", .payload = R"({"order":"o-1"})", .max_attempts = 1});
+  require(jobs.fail(claim(k_job_dead, std::chrono::minutes(10)), "declined").result == FailResult::dead_lettered,
+          "k_job_dead");
+  enqueue(k_job_held, {.kind = "charge", .payload = R"({"order":"o-2"})", .dedup_key = "charge-o-2"});
+  (void)claim(k_job_held, std::chrono::minutes(10));
+  enqueue(k_job_lapsing, {.kind = "charge", .payload = R"({"order":"o-3"})", .max_attempts = 1});
+  (void)claim(k_job_lapsing, std::chrono::seconds(30));
+  enqueue(k_job_ready, {.kind = "mail", .payload = R"({"to":"ann"})", .dedup_key = "welcome"});
+}
+
+Job held_job(World& w) {
+  const std::optional<Job> job = w.books->jobs().get(k_job_held);
+  require(job.has_value(), "the held job");
+  return *job;
+}
 
 }  // namespace
 
@@ -120,6 +159,8 @@ BaseMark build_base(World& world, std::uint64_t entries) {
   require(books.orders().create(an_order(k_pending_order)).ok(), "the pending order");
   require(books.orders().create(an_order(k_busy_order)).ok(), "the busy order");
   require(books.orders().transition(k_busy_order, OrderStatus::processing, 1, "picked").ok(), "the busy order");
+  step();
+  enqueue_base_jobs(books);
   step();
   std::uint64_t count = k_small_base_entries;
   while (count < entries) {
@@ -307,6 +348,48 @@ const std::vector<Scenario>& scenarios() {
          transaction->commit();
          return result_of(moved) + "," + result_of(deleted);
        }},
+      {"jobs.enqueue", "ok",
+       [](World& w) {
+         return std::string(to_string(
+             w.books->jobs()
+                 .enqueue({.kind = "mail", .payload = R"({"to":"bob"})", .dedup_key = "receipt-1", .max_attempts = 5})
+                 .result));
+       }},
+      {"jobs.enqueue_batch", "duplicate,ok,ok",
+       [](World& w) {
+         return joined(w.books->jobs().enqueue_batch(std::vector<JobRequest>{
+             {.kind = "mail", .dedup_key = "welcome"}, {.kind = "mail", .payload = "1"}, {.kind = "charge"}}));
+       }},
+      {"jobs.claim", "gen-000000000005",
+       [](World& w) {
+         const auto job = w.books->jobs().claim({.kinds = {"mail"}, .worker = "w"});
+         return job ? job->id.str() : std::string("none");
+       }},
+      {"jobs.claim_batch (the lapsed last attempt is dead-lettered)", "1",
+       [](World& w) { return std::to_string(w.books->jobs().claim_batch({.worker = "w"}, 10).size()); }},
+      {"jobs.complete", "ok",
+       [](World& w) { return std::string(to_string(w.books->jobs().complete(held_job(w)).result)); }},
+      {"jobs.fail (a retry)", "retry_scheduled",
+       [](World& w) { return std::string(to_string(w.books->jobs().fail(held_job(w), "timed out").result)); }},
+      {"jobs.fail (a dead letter)", "dead_lettered",
+       [](World& w) {
+         return std::string(to_string(w.books->jobs().fail(held_job(w), "declined", false).result));
+       }},
+      {"jobs.redrive", "ok",
+       [](World& w) { return std::string(to_string(w.books->jobs().redrive(k_job_dead).result)); }},
+      {"jobs.purge_completed", "1",
+       [](World& w) {
+         return std::to_string(w.books->jobs().purge_completed(w.clock->now() + std::chrono::hours(1)));
+       }},
+      {"jobs: a transfer and the job it enqueues in one transaction (an outbox)", "ok,ok",
+       [](World& w) {
+         auto transaction = w.books->transaction();
+         const auto moved = w.books->ledger().transfer(
+             {.id = EntryId("paid-1"), .debit = k_cash, .credit = k_revenue, .amount = usd("2.00")});
+         const auto queued = w.books->jobs().enqueue({.kind = "receipt", .payload = R"({"entry":"paid-1"})"});
+         transaction->commit();
+         return std::string(to_string(moved.result)) + "," + std::string(to_string(queued.result));
+       }},
       {"Books::transaction (two writes, one commit)", "ok,ok",
        [](World& w) {
          auto transaction = w.books->transaction();
@@ -371,6 +454,12 @@ Snapshot snapshot(Store& store, const std::string& sqlite_path) {
     out.orders.push_back(work->orders().find(id));
     out.order_history.push_back(work->orders().history(id));
   }
+  for (std::uint64_t n = 1; n <= k_job_ids_probed; ++n) {
+    std::optional<Job> job = work->jobs().find(JobId(fmt::format("gen-{:012}", n)));
+    // A claim's token is random per run: whether there is one is what two runs can share.
+    if (job && !job->token.empty()) job->token = "(a token)";
+    out.jobs.push_back(std::move(job));
+  }
   return out;
 }
 
@@ -379,9 +468,16 @@ std::string Snapshot::summary() const {
   for (const auto& key : keys) keys_held += key.has_value() ? 1 : 0;
   std::uint64_t versions = 0;  // of the orders, summed: each write to one adds 1
   for (const auto& order : orders) versions += order ? order->version : 0;
-  return fmt::format("{} accounts, head {}, {} entries, {} of {} keys, order versions sum {}{}{}", accounts.size(),
-                     head_sequence, entries.size(), keys_held, keys.size(), versions,
-                     sqlite_index.empty() ? "" : "; ", sqlite_index);
+  std::size_t job_count = 0;
+  std::uint64_t attempts = 0;
+  for (const auto& job : jobs) {
+    job_count += job ? 1 : 0;
+    attempts += job ? job->attempts : 0;
+  }
+  return fmt::format("{} accounts, head {}, {} entries, {} of {} keys, order versions sum {}, {} jobs with {} "
+                     "attempts{}{}",
+                     accounts.size(), head_sequence, entries.size(), keys_held, keys.size(), versions, job_count,
+                     attempts, sqlite_index.empty() ? "" : "; ", sqlite_index);
 }
 
 }  // namespace billing::faults

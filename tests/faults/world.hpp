@@ -13,6 +13,7 @@
 
 #include "billing/books.hpp"
 #include "billing/storage/idempotency_repository.hpp"
+#include "billing/storage/job_repository.hpp"
 #include "billing/storage/ledger_repository.hpp"
 #include "billing/storage/order_repository.hpp"
 #include "billing/storage/sqlite.hpp"
@@ -66,6 +67,7 @@ struct Snapshot {
   std::vector<std::optional<IdempotencyRecord>> keys;
   std::vector<std::optional<Order>> orders;  ///< the orders the scenarios use, deleted ones included
   std::vector<std::vector<OrderChange>> order_history;  ///< and their histories
+  std::vector<std::optional<Job>> jobs;  ///< the jobs gen-1 .. gen-32 (a claim's random token reads "(a token)")
   std::string sqlite_index;  ///< "merged through N; M postings, amounts sum S"; empty without a path
 
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
@@ -80,8 +82,9 @@ inline constexpr std::uint64_t k_small_base_entries = 10;
 inline constexpr std::uint64_t k_merge_base_entries = 4094;
 
 /// Opens the accounts and posts the entries every scenario starts from: four USD accounts, posted
-/// transfers, seven holds (one with a timeout), a completed idempotency key and two orders (one PENDING,
-/// one PROCESSING), then one-cent
+/// transfers, seven holds (one with a timeout), a completed idempotency key, two orders (one PENDING,
+/// one PROCESSING) and five jobs (completed, dead-lettered, claimed, claimed with a lapsing lease on its
+/// last attempt, and ready), then one-cent
 /// transfers up to `entries` entries. Returns the mark.
 BaseMark build_base(World& world, std::uint64_t entries = k_small_base_entries);
 

@@ -88,6 +88,23 @@ void open_kill_accounts(Books& books) {
   }
 }
 
+void open_job_accounts(Books& books) {
+  open(books, {.id = AccountId(std::string(k_job_from)), .currency = Currency("USD"), .name = "Job effects from"});
+  open(books, {.id = AccountId(std::string(k_job_to)), .currency = Currency("USD"), .name = "Job effects to"});
+}
+
+CompleteResult run_job(Books& books, const Job& job) {
+  const auto work = books.transaction();
+  const PostOutcome moved = books.ledger().transfer({.debit = AccountId(std::string(k_job_to)),
+                                                     .credit = AccountId(std::string(k_job_from)),
+                                                     .amount = usd(1),
+                                                     .metadata = {{"job", job.id.str()}}});
+  if (moved.result != PostResult::ok) throw std::runtime_error("a job's transfer was refused");
+  const CompleteOutcome done = books.jobs().complete(job);
+  if (done.result == CompleteResult::ok) work->commit();  // else the transfer rolls back with the unit
+  return done.result;
+}
+
 std::vector<EntryRequest> kill_batch(std::uint64_t first, std::size_t size) {
   std::vector<EntryRequest> batch;
   batch.reserve(size);

@@ -7,6 +7,7 @@
 // always accepted. Plain values and free functions; safe to call from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -48,5 +49,17 @@ void open_kill_accounts(Books& books);
 [[nodiscard]] std::vector<EntryRequest> kill_batch(std::uint64_t first, std::size_t size);
 /// The n of an entry id "k-<n>", or 0 when `id` is not one.
 [[nodiscard]] std::uint64_t kill_sequence_of(std::string_view id);
+
+/// The job queue's kill test (jobs_kill_test.cpp): the kind of its jobs, the lease its workers claim them
+/// for, and the accounts each job's effect moves one cent between.
+inline constexpr std::string_view k_job_kind = "stress.work";
+inline constexpr std::chrono::milliseconds k_job_lease{300};
+inline constexpr std::string_view k_job_from = "job-from";
+inline constexpr std::string_view k_job_to = "job-to";
+void open_job_accounts(Books& books);
+/// A claimed job's effect and its completion in one unit of work: a one-cent transfer whose metadata
+/// "job" is the job's id, committed only when complete() takes the claim's token. Returns complete()'s
+/// result; on any other, nothing was written.
+CompleteResult run_job(Books& books, const Job& job);
 
 }  // namespace billing::stress

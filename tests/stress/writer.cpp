@@ -8,6 +8,11 @@
 //                                                          "k-<n>" after the highest stored one, printing
 //                                                          "ready <n>" and then "ack <last n>" after each commit,
 //                                                          until killed
+//   billing_stress_writer job-worker <db> <name>           claims jobs of stress::k_job_kind as <name> and runs
+//                                                          each (stress::run_job) after 5-20 ms of "work",
+//                                                          printing "claimed <id> <attempt>", then "done <id>"
+//                                                          or "refused <id> <result>"; exits 0 when nothing
+//                                                          is left to claim or in flight
 //   billing_stress_writer crash-at <db> <step>             runs the key "k" on a FaultStore around the file
 //                                                          and _exit(9)s at the idempotency crash point <step>
 //                                                          ("claimed", "written" or "committing"; see
@@ -18,8 +23,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <memory>
+#include <random>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <string_view>
 
@@ -102,6 +110,29 @@ int kill_loop(const std::string& path) {
   return 0;
 }
 
+int job_worker(const std::string& path, const std::string& name) {
+  Books books(open_sqlite(path, {.durability = Durability::normal}));
+  std::mt19937 random(static_cast<std::mt19937::result_type>(std::hash<std::string>{}(name)));
+  std::uniform_int_distribution<int> work_ms(5, 20);
+  const ClaimRequest request{.kinds = {std::string(stress::k_job_kind)}, .lease = stress::k_job_lease, .worker = name};
+  const auto stop = std::chrono::steady_clock::now() + k_kill_loop_cap;
+  while (std::chrono::steady_clock::now() < stop) {
+    const std::optional<Job> job = books.jobs().claim(request);
+    if (!job) {
+      const JobStats stats = books.jobs().stats();
+      if (stats.ready + stats.scheduled + stats.in_flight == 0) return 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // a lapsing lease, or another's claim
+      continue;
+    }
+    say(fmt::format("claimed {} {}", job->id.str(), job->attempts));
+    std::this_thread::sleep_for(std::chrono::milliseconds(work_ms(random)));
+    const CompleteResult result = stress::run_job(books, *job);
+    say(result == CompleteResult::ok ? fmt::format("done {}", job->id.str())
+                                     : fmt::format("refused {} {}", job->id.str(), to_string(result)));
+  }
+  return 0;
+}
+
 int crash_at(const std::string& path, const std::string& step) {
   const test::CrashPoint& point = test::idempotency_crash_point(step);
   auto clock = std::make_shared<ManualClock>(Timestamp::parse(stress::k_crash_start));
@@ -121,7 +152,10 @@ int run(int argc, char** argv) {
   if (mode == "transfers" && argc == 5) return transfers(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
   if (mode == "kill-loop" && argc == 3) return kill_loop(argv[2]);
   if (mode == "crash-at" && argc == 4) return crash_at(argv[2], argv[3]);
-  fmt::print(stderr, "usage: {0} transfers <db> <index> <count> | {0} kill-loop <db> | {0} crash-at <db> <step>\n",
+  if (mode == "job-worker" && argc == 4) return job_worker(argv[2], argv[3]);
+  fmt::print(stderr,
+             "usage: {0} transfers <db> <index> <count> | {0} kill-loop <db> | {0} crash-at <db> <step> | "
+             "{0} job-worker <db> <name>\n",
              argc > 0 ? argv[0] : "billing_stress_writer");
   return k_exit_usage;
 }
