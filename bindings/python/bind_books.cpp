@@ -90,30 +90,8 @@ const py::object& datetime_type() {
   return *type;
 }
 
-std::string type_name(py::handle value) { return py::str(py::type::of(value).attr("__name__")).cast<std::string>(); }
-
 [[noreturn]] void refuse(const std::string& path, std::string_view reason) {
   throw py::type_error(fmt::format("{}: {}", path, reason));
-}
-
-// request["items"][2]["sku"]: a path a reader can paste back into Python.
-std::string key_path(const std::string& parent, std::string_view key) {
-  std::string quoted;
-  for (const char c : key) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return fmt::format("{}[\"{}\"]", parent, quoted);
-}
-
-std::string utf8_from_py(py::handle text, const std::string& path) {
-  Py_ssize_t size = 0;
-  const char* data = PyUnicode_AsUTF8AndSize(text.ptr(), &size);
-  if (data == nullptr) {
-    PyErr_Clear();
-    refuse(path, "a str with a lone surrogate has no UTF-8 form");
-  }
-  return {data, static_cast<std::size_t>(size)};
 }
 
 RequestValue integer_from_py(py::handle value) {
@@ -176,19 +154,8 @@ RequestValue map_from_py(py::handle dict, const std::string& path) {
   return RequestValue::map(std::move(out));
 }
 
-// Python's own recursion limit bounds the nesting, so a list that contains itself is a RecursionError.
-class RecursionGuard {
- public:
-  RecursionGuard() {
-    if (Py_EnterRecursiveCall(" while encoding an idempotent request") != 0) throw py::error_already_set();
-  }
-  ~RecursionGuard() { Py_LeaveRecursiveCall(); }
-  RecursionGuard(const RecursionGuard&) = delete;
-  RecursionGuard& operator=(const RecursionGuard&) = delete;
-};
-
 RequestValue request_from_py(py::handle value, const std::string& path) {
-  const RecursionGuard guard;
+  const RecursionGuard guard(" while encoding an idempotent request");
   PyObject* const object = value.ptr();
   if (value.is_none()) return RequestValue::null();
   if (PyBool_Check(object)) return RequestValue::boolean(object == Py_True);  // before int: bool is an int
@@ -323,6 +290,9 @@ void bind_books(py::module_& m) {
       .def_property_readonly(
           "orders", [](PyBooks& books) -> auto& { return books.orders(); }, py::return_value_policy::reference_internal,
           "The Orders of these books.")
+      .def_property_readonly(
+          "jobs", [](PyBooks& books) -> auto& { return books.jobs(); }, py::return_value_policy::reference_internal,
+          "The Jobs (the durable job queue) of these books.")
       .def("__repr__", &PyBooks::repr)
       .def("idempotent", &idempotent, py::arg("key"), py::arg("request"), py::arg("work"), py::kw_only(),
            py::arg("scope") = "",

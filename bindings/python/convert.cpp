@@ -107,6 +107,27 @@ std::uint64_t uint64_from_py(py::handle value, std::string_view field) {
   return result;
 }
 
+std::string type_name(py::handle value) { return py::str(py::type::of(value).attr("__name__")).cast<std::string>(); }
+
+std::string key_path(const std::string& parent, std::string_view key) {
+  std::string quoted;
+  for (const char c : key) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return fmt::format("{}[\"{}\"]", parent, quoted);
+}
+
+std::string utf8_from_py(py::handle text, const std::string& path) {
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(text.ptr(), &size);
+  if (data == nullptr) {
+    PyErr_Clear();
+    throw py::type_error(fmt::format("{}: a str with a lone surrogate has no UTF-8 form", path));
+  }
+  return {data, static_cast<std::size_t>(size)};
+}
+
 std::string path_from_py(py::handle value, std::string_view field) {
   py::object path = py::reinterpret_borrow<py::object>(value);
   if (!PyUnicode_Check(value.ptr())) {

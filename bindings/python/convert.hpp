@@ -53,6 +53,28 @@ bool holds_value(py::handle value);
 /// be another one, named by the text before the NUL).
 std::string path_from_py(py::handle value, std::string_view field);
 
+/// The name of a value's type ("float"), for messages that must not show the value.
+std::string type_name(py::handle value);
+
+/// `parent["key"]`, quoted so that a reader can paste it back into Python: the path to a value inside a
+/// nested argument (request["items"][2]["sku"]), for a TypeError that names where it sits.
+std::string key_path(const std::string& parent, std::string_view key);
+
+/// A str's UTF-8 bytes. A str with a lone surrogate has none: TypeError naming `path`.
+std::string utf8_from_py(py::handle text, const std::string& path);
+
+/// Bounds the nesting of a value a binding walks by Python's own recursion limit, so that a list that
+/// contains itself is a RecursionError (`what` ends its message: " while encoding a job's payload").
+class RecursionGuard {
+ public:
+  explicit RecursionGuard(const char* what) {
+    if (Py_EnterRecursiveCall(what) != 0) throw py::error_already_set();
+  }
+  ~RecursionGuard() { Py_LeaveRecursiveCall(); }
+  RecursionGuard(const RecursionGuard&) = delete;
+  RecursionGuard& operator=(const RecursionGuard&) = delete;
+};
+
 /// A Python str, and never bytes: the type of every text parameter of the bindings. (pybind11's own
 /// std::string conversion takes bytes too, so that b"cash" would name an account.) A wrong type fails the
 /// call's conversion, which the module's guard reports as a TypeError naming the parameter (guard.cpp).

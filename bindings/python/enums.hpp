@@ -107,5 +107,10 @@ BILLING_PYTHON_ENUM(billing::BatchMode, "BatchMode")
 BILLING_PYTHON_ENUM(billing::Durability, "Durability")
 BILLING_PYTHON_ENUM(billing::OrderStatus, "OrderStatus")
 BILLING_PYTHON_ENUM(billing::OrderResult, "OrderResult")
+BILLING_PYTHON_ENUM(billing::JobStatus, "JobStatus")
+BILLING_PYTHON_ENUM(billing::EnqueueResult, "EnqueueResult")
+BILLING_PYTHON_ENUM(billing::CompleteResult, "CompleteResult")
+BILLING_PYTHON_ENUM(billing::FailResult, "FailResult")
+BILLING_PYTHON_ENUM(billing::RedriveResult, "RedriveResult")
 
 #undef BILLING_PYTHON_ENUM

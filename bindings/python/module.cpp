@@ -14,7 +14,9 @@ void bind_accounts(py::module_& m);
 void bind_ledger_types(py::module_& m);
 void bind_ledger(py::module_& m);
 void bind_order_types(py::module_& m);
+void bind_job_types(py::module_& m);
 void bind_orders(py::module_& m);
+void bind_jobs(py::module_& m);
 void bind_books(py::module_& m);
 void install_guard(py::module_& m);
 }  // namespace billing::python
@@ -32,9 +34,11 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_account_types(m);  // types first, so that functions can name them
   billing::python::bind_ledger_types(m);
   billing::python::bind_order_types(m);
+  billing::python::bind_job_types(m);
   billing::python::bind_accounts(m);
   billing::python::bind_ledger(m);
   billing::python::bind_orders(m);
+  billing::python::bind_jobs(m);
   billing::python::bind_books(m);
   billing::python::install_guard(m);  // last: it guards every function bound above
   m.attr("__name__") = "billing._billing";

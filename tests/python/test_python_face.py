@@ -128,6 +128,9 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
     clock = billing.ManualClock(datetime.datetime(2026, 1, 1, tzinfo=UTC))
     placed = books.orders.create("Ada", "ada@example.com", [billing.OrderLine("widget", 2, usd("1.25"))], id="ord-1")
     moved = books.orders.transition("ord-1", billing.OrderStatus.PROCESSING, expected_version=1)
+    queued = books.jobs.enqueue("receipt.send", {"entry": "order-17"})
+    job = books.jobs.claim()
+    assert job is not None
     return {
         "Account": account, "AccountBalance": balance,
         "AccountOutcome": books.accounts.create("USD", "Cash", id="cash"),
@@ -144,6 +147,10 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "Order": placed.order, "OrderChange": books.orders.history("ord-1")[0],
         "OrderLine": billing.OrderLine("widget", 2, usd("1.25")), "OrderOutcome": moved,
         "OrderPage": books.orders.list(), "Orders": books.orders,
+        "EnqueueOutcome": queued, "Job": job, "JobRequest": billing.JobRequest("receipt.send", {"entry": "e-1"}),
+        "FailOutcome": books.jobs.fail(job, "timed out"), "CompleteOutcome": books.jobs.complete(job),
+        "RedriveOutcome": books.jobs.redrive(job.id), "JobStats": books.jobs.stats(),
+        "JobPage": books.jobs.dead_letters(), "Jobs": books.jobs,
     }
 
 
@@ -205,7 +212,8 @@ def test_enums_are_real_enums(cls: type[enum.Enum]) -> None:
 def test_the_enums_the_stubs_name() -> None:
     names = {cls.__name__ for cls in enums()}
     assert names == {"AccountResult", "AccountStatus", "BatchMode", "Durability", "EntryKind", "ErrorCode",
-                     "OrderResult", "OrderStatus", "PostResult", "RoundingMode", "Side", "StatusResult"}
+                     "OrderResult", "OrderStatus", "PostResult", "RoundingMode", "Side", "StatusResult",
+                     "JobStatus", "EnqueueResult", "CompleteResult", "FailResult", "RedriveResult"}
 
 
 def test_a_member_round_trips_through_cpp(shop: billing.Books) -> None:

@@ -28,15 +28,21 @@ __all__ = [
     "BillingError",
     "Books",
     "Clock",
+    "CompleteOutcome",
+    "CompleteResult",
     "Currency",
     "CurrencyMismatch",
     "DivisionByZero",
     "Durability",
+    "EnqueueOutcome",
+    "EnqueueResult",
     "Entry",
     "EntryKind",
     "EntryPage",
     "EntryRequest",
     "ErrorCode",
+    "FailOutcome",
+    "FailResult",
     "IdSource",
     "IdempotentResult",
     "Idempotency",
@@ -45,6 +51,12 @@ __all__ = [
     "InvalidAmount",
     "InvalidArgument",
     "InvariantViolation",
+    "Job",
+    "JobPage",
+    "JobRequest",
+    "JobStats",
+    "JobStatus",
+    "Jobs",
     "Ledger",
     "ManualClock",
     "Misuse",
@@ -61,6 +73,8 @@ __all__ = [
     "PostOutcome",
     "PostResult",
     "Posting",
+    "RedriveOutcome",
+    "RedriveResult",
     "RoundingMode",
     "SequentialIds",
     "Side",
@@ -76,6 +90,7 @@ __all__ = [
     "currencies",
     "debit",
     "divide",
+    "job_transitions",
     "multiply",
     "open",
     "order_transitions",
@@ -244,6 +259,8 @@ class Books:
     def idempotency(self) -> Idempotency: ...
     @property
     def orders(self) -> Orders: ...
+    @property
+    def jobs(self) -> Jobs: ...
     # request: None, bool, int, str, bytes, decimal.Decimal, Money, an aware datetime, or a list, tuple or
     # dict (str keys) of them; anything else is a TypeError (docs/idempotency.md). work's result is stored
     # as JSON, so it must be JSON-serialisable.
@@ -667,4 +684,167 @@ class Orders:
              limit: int = 100) -> OrderPage: ...
     def transition(self, id: str, to: OrderStatus, *, expected_version: int, reason: str = "") -> OrderOutcome: ...
     def delete(self, id: str, *, expected_version: Optional[int] = None) -> OrderOutcome: ...
+    def __repr__(self) -> str: ...
+
+# ---------------------------------------------------------------------------------------------- jobs
+# The durable job queue (docs/jobs.md): books.jobs.
+class JobStatus(enum.Enum):
+    QUEUED = "queued"
+    CLAIMED = "claimed"
+    COMPLETED = "completed"
+    DEAD_LETTERED = "dead_lettered"
+
+class EnqueueResult(enum.Enum):
+    OK = "ok"
+    DUPLICATE = "duplicate"
+
+class CompleteResult(enum.Enum):
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    STALE_TOKEN = "stale_token"
+
+class FailResult(enum.Enum):
+    RETRY_SCHEDULED = "retry_scheduled"
+    DEAD_LETTERED = "dead_lettered"
+    NOT_FOUND = "not_found"
+    STALE_TOKEN = "stale_token"
+
+class RedriveResult(enum.Enum):
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    NOT_DEAD_LETTERED = "not_dead_lettered"
+
+def job_transitions() -> list[tuple[JobStatus, JobStatus]]: ...
+
+class Job:
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    # The payload given to enqueue, as json.loads gives it back (a tuple comes back a list).
+    @property
+    def payload(self) -> Any: ...
+    @property
+    def payload_text(self) -> str: ...
+    @property
+    def status(self) -> JobStatus: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def run_at(self) -> datetime.datetime: ...
+    @property
+    def lease_expires_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def due_at(self) -> Optional[datetime.datetime]: ...
+    @property
+    def worker(self) -> str: ...
+    @property
+    def token(self) -> str: ...
+    @property
+    def last_error(self) -> str: ...
+    @property
+    def dedup_key(self) -> Optional[str]: ...
+    @property
+    def created_at(self) -> datetime.datetime: ...
+    @property
+    def updated_at(self) -> datetime.datetime: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __repr__(self) -> str: ...
+    def __copy__(self) -> Job: ...
+    def __deepcopy__(self, memo: dict[int, object]) -> Job: ...
+
+class JobRequest:
+    # payload: None, bool, int, str, or a list, tuple or dict (str keys) of them; a float is a TypeError.
+    def __init__(self, kind: str, payload: object, *, run_at: Optional[datetime.datetime] = None,
+                 dedup_key: Optional[str] = None, max_attempts: int = 3) -> None: ...
+    @property
+    def kind(self) -> str: ...
+    def __repr__(self) -> str: ...
+
+class EnqueueOutcome:
+    @property
+    def result(self) -> EnqueueResult: ...
+    @property
+    def job(self) -> Optional[Job]: ...  # the stored job, or for DUPLICATE the one holding the key
+    @property
+    def ok(self) -> bool: ...  # result is EnqueueResult.OK
+    def __bool__(self) -> bool: ...  # == .ok
+    def __repr__(self) -> str: ...
+
+class CompleteOutcome:
+    @property
+    def result(self) -> CompleteResult: ...
+    @property
+    def job(self) -> Optional[Job]: ...  # None only for NOT_FOUND
+    @property
+    def ok(self) -> bool: ...  # result is CompleteResult.OK
+    def __bool__(self) -> bool: ...  # == .ok
+    def __repr__(self) -> str: ...
+
+class FailOutcome:
+    @property
+    def result(self) -> FailResult: ...
+    @property
+    def job(self) -> Optional[Job]: ...  # None only for NOT_FOUND
+    @property
+    def ok(self) -> bool: ...  # RETRY_SCHEDULED or DEAD_LETTERED: the failure was recorded
+    def __bool__(self) -> bool: ...  # == .ok
+    def __repr__(self) -> str: ...
+
+class RedriveOutcome:
+    @property
+    def result(self) -> RedriveResult: ...
+    @property
+    def job(self) -> Optional[Job]: ...  # None only for NOT_FOUND
+    @property
+    def ok(self) -> bool: ...  # result is RedriveResult.OK
+    def __bool__(self) -> bool: ...  # == .ok
+    def __repr__(self) -> str: ...
+
+class JobStats:
+    @property
+    def ready(self) -> int: ...
+    @property
+    def scheduled(self) -> int: ...
+    @property
+    def in_flight(self) -> int: ...
+    @property
+    def dead_lettered(self) -> int: ...
+    @property
+    def oldest_ready_age(self) -> datetime.timedelta: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __repr__(self) -> str: ...
+
+class JobPage:
+    @property
+    def items(self) -> list[Job]: ...
+    @property
+    def next_cursor(self) -> Optional[str]: ...
+    def __repr__(self) -> str: ...
+
+class Jobs:
+    # payload: None, bool, int, str, or a list, tuple or dict (str keys) of them, up to 64 KiB as JSON; a
+    # float or a Decimal is a TypeError naming where it sits (pass amounts as str).
+    def enqueue(self, kind: str, payload: object, *, run_at: Optional[datetime.datetime] = None,
+                dedup_key: Optional[str] = None, max_attempts: int = 3) -> EnqueueOutcome: ...
+    def enqueue_batch(self, requests: Sequence[JobRequest]) -> list[EnqueueOutcome]: ...
+    # kinds: a list or a tuple of str (a str alone is refused), up to 32; every kind when None.
+    def claim(self, kinds: Union[None, list[str], tuple[str, ...]] = None, *,
+              lease: datetime.timedelta = ..., worker: str = "") -> Optional[Job]: ...
+    def claim_batch(self, limit: int, kinds: Union[None, list[str], tuple[str, ...]] = None, *,
+                    lease: datetime.timedelta = ..., worker: str = "") -> list[Job]: ...
+    def complete(self, job: Job) -> CompleteOutcome: ...
+    def fail(self, job: Job, error: str, *, retry: bool = True) -> FailOutcome: ...
+    def redrive(self, id: str) -> RedriveOutcome: ...
+    def get(self, id: str) -> Optional[Job]: ...
+    def dead_letters(self, kind: Optional[str] = None, *, cursor: str = "", limit: int = 100) -> JobPage: ...
+    def stats(self) -> JobStats: ...
+    def purge_completed(self, before: datetime.datetime) -> int: ...
+    def retry_delay(self, id: str, attempt: int) -> datetime.timedelta: ...
+    def configure(self, *, base_delay: Optional[datetime.timedelta] = None,
+                  max_delay: Optional[datetime.timedelta] = None) -> None: ...
     def __repr__(self) -> str: ...
