@@ -3,6 +3,7 @@
 
 Usage: bench/report.py [build/bench/bench_money] [extra Google Benchmark flags]
        bench/report.py build/bench/bench_ledger [flags]
+       bench/report.py build/bench/bench_jobs [flags]
 
 Each row names the baseline it is compared with (a row may have several: one line each). The ratio is
 always ours / baseline, of one of two measures:
@@ -39,6 +40,8 @@ BASELINES = {
     "sqlite_post_batch_1000": ["baseline_sqlite_same_statements_1000", "baseline_sqlite_bare_postings_1000"],
     "sqlite_post_batch_1000_hot": ["sqlite_post_batch_1000"],
     "sqlite_transfer_full": ["baseline_sqlite_row_per_commit_full"],
+    # bench_jobs
+    "sqlite_job_cycle": ["baseline_sqlite_job_cycle_same_statements"],
 }
 # (row, baseline) -> the goal for their ratio; its direction follows the measure (see above).
 GOALS = {
@@ -50,6 +53,7 @@ GOALS = {
     ("sqlite_post_batch_1000", "baseline_sqlite_bare_postings_1000"): 0.35,
     ("sqlite_post_batch_1000_hot", "sqlite_post_batch_1000"): 0.9,
     ("sqlite_transfer_full", "baseline_sqlite_row_per_commit_full"): 0.9,
+    ("sqlite_job_cycle", "baseline_sqlite_job_cycle_same_statements"): 0.5,
 }
 ALLOCATION_COUNTERS = ("allocs_per_op", "allocs_per_item")
 
