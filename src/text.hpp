@@ -22,6 +22,20 @@ void validate_line(std::string_view text, std::string_view field, std::size_t ma
 /// Throws InvalidArgument naming `field` unless `text` is at most `max_bytes` bytes of valid UTF-8.
 void validate_utf8(std::string_view text, std::string_view field, std::size_t max_bytes);
 
+/// One character decoded from UTF-8, and the bytes it took.
+struct Utf8Char {
+  char32_t code_point;
+  std::size_t size;
+};
+
+/// The character that starts at byte `at` of `text` (at < text.size()), or nullopt for a malformed
+/// sequence: an overlong form, a surrogate, a code point beyond U+10FFFF, or a truncated one (RFC 3629's
+/// well-formed UTF-8 only). Allocates nothing.
+[[nodiscard]] std::optional<Utf8Char> decode_utf8(std::string_view text, std::size_t at) noexcept;
+
+/// U+0000-U+001F, U+007F-U+009F, U+2028 and U+2029: what every free-text rule refuses.
+[[nodiscard]] bool is_control_character(char32_t c) noexcept;
+
 /// What validate_name() would say about `text` ("is only white space"), or nullopt when it is a name.
 [[nodiscard]] std::optional<std::string> name_problem(std::string_view text, std::size_t max_bytes);
 /// What validate_line() would say about `text`, or nullopt when it is fine.
