@@ -161,6 +161,41 @@ def order_wrong_type_calls(books: billing.Books) -> list[tuple[str, Callable[[],
     ]
 
 
+# The job queue's entry points, each parameter given SECRET as a type it does not take (a payload takes any
+# JSON value, so a float is its wrong type).
+def job_wrong_type_calls(books: billing.Books) -> list[tuple[str, Callable[[], object]]]:
+    card = int(SECRET)
+    jobs = books.jobs
+    jobs.enqueue("probe", {})
+    job = jobs.claim(["probe"])
+    assert job is not None
+    return [
+        ("kind", lambda: jobs.enqueue(card, {})),  # type: ignore[arg-type]
+        ("payload", lambda: jobs.enqueue("k", float(SECRET))),
+        ("payload", lambda: jobs.enqueue("k", {"card": SECRET.encode()})),
+        ("run_at", lambda: jobs.enqueue("k", {}, run_at=SECRET)),  # type: ignore[arg-type]
+        ("dedup_key", lambda: jobs.enqueue("k", {}, dedup_key=card)),  # type: ignore[arg-type]
+        ("max_attempts", lambda: jobs.enqueue("k", {}, max_attempts=float(SECRET))),  # type: ignore[arg-type]
+        ("kind", lambda: billing.JobRequest(SECRET.encode(), {})),  # type: ignore[arg-type]
+        ("requests", lambda: jobs.enqueue_batch([card])),  # type: ignore[list-item]
+        ("kinds", lambda: jobs.claim(SECRET)),  # type: ignore[arg-type]
+        ("kinds", lambda: jobs.claim([card])),  # type: ignore[list-item]
+        ("lease", lambda: jobs.claim(lease=card)),  # type: ignore[arg-type]
+        ("worker", lambda: jobs.claim(worker=card)),  # type: ignore[arg-type]
+        ("limit", lambda: jobs.claim_batch(float(SECRET))),  # type: ignore[arg-type]
+        ("job", lambda: jobs.complete(SECRET)),  # type: ignore[arg-type]
+        ("error", lambda: jobs.fail(job, card)),  # type: ignore[arg-type]
+        ("retry", lambda: jobs.fail(job, "x", retry=SECRET)),  # type: ignore[arg-type]
+        ("id", lambda: jobs.redrive(card)),  # type: ignore[arg-type]
+        ("id", lambda: jobs.get(card)),  # type: ignore[arg-type]
+        ("kind", lambda: jobs.dead_letters(card)),  # type: ignore[arg-type]
+        ("cursor", lambda: jobs.dead_letters(cursor=card)),  # type: ignore[arg-type]
+        ("before", lambda: jobs.purge_completed(SECRET)),  # type: ignore[arg-type]
+        ("attempt", lambda: jobs.retry_delay("j", float(SECRET))),  # type: ignore[arg-type]
+        ("base_delay", lambda: jobs.configure(base_delay=card)),  # type: ignore[arg-type]
+    ]
+
+
 # Each call passes SECRET (as an int, a float or bytes: never the type expected) to one parameter of an
 # entry point of the money, accounts, ledger and idempotency areas. The stubs refuse each one too: the
 # `type: ignore` names the check, and mypy --strict (test_typing.py) fails if one is ever not needed.
@@ -204,6 +239,7 @@ def wrong_type_calls() -> list[tuple[str, Callable[[], object]]]:
         ("work", lambda: books.idempotent("k", "r", SECRET)),  # type: ignore[arg-type]
         ("scope", lambda: books.idempotent("k", "r", lambda: 1, scope=card)),  # type: ignore[arg-type]
         ("window", lambda: books.idempotency.configure(window=card)),  # type: ignore[arg-type]
+        *job_wrong_type_calls(books),
         ("path", lambda: billing.open(card)),  # type: ignore[arg-type]
         ("busy_timeout", lambda: billing.open("unused.db", busy_timeout=card)),  # type: ignore[arg-type]
         *order_wrong_type_calls(books),
