@@ -3,6 +3,7 @@
 
 Usage: bench/report.py [build/bench/bench_money] [extra Google Benchmark flags]
        bench/report.py build/bench/bench_ledger [flags]
+       bench/report.py build/bench/bench_orders [flags]
        bench/report.py build/bench/bench_jobs [flags]
 
 Each row names the baseline it is compared with (a row may have several: one line each). The ratio is
@@ -40,6 +41,12 @@ BASELINES = {
     "sqlite_post_batch_1000": ["baseline_sqlite_same_statements_1000", "baseline_sqlite_bare_postings_1000"],
     "sqlite_post_batch_1000_hot": ["sqlite_post_batch_1000"],
     "sqlite_transfer_full": ["baseline_sqlite_row_per_commit_full"],
+    # bench_orders
+    "baseline_sqlite_same_statements_normal": ["baseline_sqlite_versioned_update_normal"],
+    "baseline_sqlite_same_statements_full": ["baseline_sqlite_versioned_update_full"],
+    "sqlite_order_transition_normal": ["baseline_sqlite_versioned_update_normal",
+                                       "baseline_sqlite_same_statements_normal"],
+    "sqlite_order_transition_full": ["baseline_sqlite_versioned_update_full", "baseline_sqlite_same_statements_full"],
     # bench_jobs
     "sqlite_job_cycle": ["baseline_sqlite_job_cycle_same_statements"],
 }
@@ -53,6 +60,8 @@ GOALS = {
     ("sqlite_post_batch_1000", "baseline_sqlite_bare_postings_1000"): 0.35,
     ("sqlite_post_batch_1000_hot", "sqlite_post_batch_1000"): 0.9,
     ("sqlite_transfer_full", "baseline_sqlite_row_per_commit_full"): 0.9,
+    ("sqlite_order_transition_normal", "baseline_sqlite_versioned_update_normal"): 0.5,
+    ("sqlite_order_transition_full", "baseline_sqlite_versioned_update_full"): 0.5,
     ("sqlite_job_cycle", "baseline_sqlite_job_cycle_same_statements"): 0.5,
 }
 ALLOCATION_COUNTERS = ("allocs_per_op", "allocs_per_item")

@@ -19,6 +19,17 @@ struct OptionalInt {
 
 bool outcome_ok(const OrderOutcome& outcome) { return outcome.ok(); }
 
+/// ==, copy.copy and copy.deepcopy for an immutable value, whose copy is the value itself.
+template <class T>
+py::class_<T>& bind_value(py::class_<T>& cls) {
+  return cls
+      .def(
+          "__eq__", [](const T& a, const T& b) { return a == b; }, py::is_operator())
+      .def("__copy__", [](const T& value) { return value; })
+      .def(
+          "__deepcopy__", [](const T& value, const py::dict&) { return value; }, py::arg("memo"));
+}
+
 void bind_order_enums(py::module_& m) {
   bind_enum<OrderStatus>(m, "OrderStatus",
                          "Where an order is in its life.\n\n"
@@ -46,10 +57,12 @@ void bind_order_enums(py::module_& m) {
 }
 
 void bind_order_line(py::module_& m) {
-  py::class_<OrderLine>(m, "OrderLine",
-                        "One line of an order: quantity (a whole number, 1 to 1,000,000,000) of item at unit_price "
-                        "(Money, >= 0) each.\n\nThe limits are checked by orders.create, which names the line at "
-                        "fault (lines[2].quantity).")
+  py::class_<OrderLine> line(
+      m, "OrderLine",
+      "One line of an order: quantity (a whole number, 1 to 1,000,000,000) of item at unit_price "
+      "(Money, >= 0) each.\n\nThe limits are checked by orders.create, which names the line at "
+      "fault (lines[2].quantity).");
+  bind_value(line)
       .def(py::init([](const Text& item, const IntArg& quantity, const Money& unit_price) {
              return OrderLine{
                  .item = item.value, .quantity = int64_from_py(quantity.value, "quantity"), .unit_price = unit_price};
@@ -60,18 +73,14 @@ void bind_order_line(py::module_& m) {
       .def_readonly("unit_price", &OrderLine::unit_price, "The price of one (Money).")
       .def_property_readonly("total", &OrderLine::total,
                              "quantity * unit_price (Money), exact; Overflow beyond the range of Money.")
-      .def(
-          "__eq__", [](const OrderLine& a, const OrderLine& b) { return a == b; }, py::is_operator())
-      .def("__copy__", [](const OrderLine& line) { return line; })
-      .def(
-          "__deepcopy__", [](const OrderLine& line, const py::dict&) { return line; }, py::arg("memo"))
       .def("__repr__", [](const OrderLine& line) {
         return fmt::format("OrderLine(quantity={}, unit_price={})", line.quantity, repr_of(line.unit_price));
       });
 }
 
 void bind_order(py::module_& m) {
-  py::class_<Order>(m, "Order", "An order as stored: what orders.create, get and list return.")
+  py::class_<Order> order(m, "Order", "An order as stored: what orders.create, get and list return.");
+  bind_value(order)
       .def_property_readonly(
           "id", [](const Order& o) { return o.id.str(); }, "The order's id (str).")
       .def_readonly("customer_name", &Order::customer_name, "The customer's name (str).")
@@ -92,17 +101,14 @@ void bind_order(py::module_& m) {
           "deleted_at", [](const Order& o) { return datetime_result(o.deleted_at); },
           "When it was deleted, or None. Only the outcomes of delete and of create with a deleted order's id\n"
           "show a deleted order; get and list never do.")
-      .def(
-          "__eq__", [](const Order& a, const Order& b) { return a == b; }, py::is_operator())
-      .def("__copy__", [](const Order& o) { return o; })
-      .def(
-          "__deepcopy__", [](const Order& o, const py::dict&) { return o; }, py::arg("memo"))
       .def("__repr__", [](const Order& o) {
         return fmt::format("Order(id={}, status={}, version={}, total={})", repr_of(o.id), repr_of(o.status), o.version,
                            repr_of(o.total));
       });
 
-  py::class_<OrderChange>(m, "OrderChange", "One status change in an order's history: orders.history returns them.")
+  py::class_<OrderChange> change(m, "OrderChange",
+                                 "One status change in an order's history: orders.history returns them.");
+  bind_value(change)
       .def_property_readonly(
           "order_id", [](const OrderChange& c) { return c.order_id.str(); }, "The order's id (str).")
       .def_readonly("from_status", &OrderChange::from, "The status before (OrderStatus).")
@@ -112,8 +118,6 @@ void bind_order(py::module_& m) {
           "When it changed, by the books' clock (aware, UTC).")
       .def_readonly("reason", &OrderChange::reason, "The reason given (str).")
       .def_readonly("version", &OrderChange::version, "The order's version after the change (int; 2 for the first).")
-      .def(
-          "__eq__", [](const OrderChange& a, const OrderChange& b) { return a == b; }, py::is_operator())
       .def("__repr__", [](const OrderChange& c) {
         return fmt::format("OrderChange(order_id={}, from_status={}, to_status={}, version={})", repr_of(c.order_id),
                            repr_of(c.from), repr_of(c.to), c.version);
