@@ -131,22 +131,35 @@ std::optional<CardBrand> brand_of(std::string_view digits) noexcept {
   return std::nullopt;
 }
 
-// The digits of `text` with spaces and dashes removed, into `out`; false (and `count` unset) for text
-// beyond k_max_card_number_bytes or holding any other character. `count` may exceed out.size(): the
-// digits past it are counted, not kept.
-bool normalise(std::string_view text, std::array<char, CardNumber::k_max_digits>& out, std::size_t& count) noexcept {
-  if (text.size() > k_max_card_number_bytes) return false;
+// The digits of `text` with spaces and dashes removed, into `out`, and whether they pass Luhn, in one pass;
+// nullopt for text beyond k_max_card_number_bytes or holding any other character. `count` may exceed
+// out.size(): the digits past it are counted, not kept.
+struct Normalised {
+  std::size_t count;
+  bool passes_luhn;
+};
+
+std::optional<Normalised> normalise(std::string_view text, std::array<char, CardNumber::k_max_digits>& out) noexcept {
+  if (text.size() > k_max_card_number_bytes) return std::nullopt;
+  // Luhn doubles every second digit from the right, and the count is known only at the end: so both sums
+  // are kept, by the parity of each digit's place from the left, and the right one is taken at the end.
+  std::array<unsigned, 2> plain{};
+  std::array<unsigned, 2> doubled{};
   std::size_t n = 0;
   for (const char c : text) {
     if (c >= '0' && c <= '9') {
+      const auto d = static_cast<unsigned>(c - '0');
+      plain[n % 2] += d;
+      doubled[n % 2] += d > 4 ? d * 2 - 9 : d * 2;
       if (n < out.size()) out[n] = c;
       ++n;
     } else if (c != ' ' && c != '-') {
-      return false;
+      return std::nullopt;
     }
   }
-  count = n;
-  return true;
+  // The last digit (place n - 1) is not doubled, the one before it is, and so on.
+  const bool luhn = n > 0 && (plain[(n - 1) % 2] + doubled[n % 2]) % 10 == 0;
+  return Normalised{n, luhn};
 }
 
 }  // namespace
@@ -181,18 +194,19 @@ CardNumberCheck check_card_number(std::string_view text, CardBrands accepted) no
     return out;
   }
   CardNumber number;
-  std::size_t count = 0;
-  if (!normalise(text, number.digits_, count)) {
+  const std::optional<Normalised> normalised = normalise(text, number.digits_);
+  if (!normalised) {
     out.problem = ValidationCode::invalid_format;
     return out;
   }
+  const std::size_t count = normalised->count;
   out.digit_count = count;
   if (count < CardNumber::k_min_digits || count > CardNumber::k_max_digits) {
     out.problem = ValidationCode::invalid_length;
     return out;
   }
   number.size_ = static_cast<std::uint8_t>(count);
-  if (!passes_luhn(number.digits())) {
+  if (!normalised->passes_luhn) {
     out.problem = ValidationCode::checksum;
     return out;
   }
@@ -214,9 +228,9 @@ bool is_valid_card_number(std::string_view text) noexcept { return !check_card_n
 
 std::optional<CardBrand> card_brand(std::string_view text) noexcept {
   std::array<char, CardNumber::k_max_digits> digits{};
-  std::size_t count = 0;
-  if (!normalise(text, digits, count) || count == 0) return std::nullopt;
-  return brand_of(std::string_view(digits.data(), count < digits.size() ? count : digits.size()));
+  const std::optional<Normalised> normalised = normalise(text, digits);
+  if (!normalised || normalised->count == 0) return std::nullopt;
+  return brand_of(std::string_view(digits.data(), std::min(normalised->count, digits.size())));
 }
 
 CardDetails::CardDetails(CardBrand brand, std::string_view last_four, int expiry_month, int expiry_year) noexcept
