@@ -3,6 +3,7 @@
 
 Usage: bench/report.py [build/bench/bench_money] [extra Google Benchmark flags]
        bench/report.py build/bench/bench_ledger [flags]
+       bench/report.py build/bench/bench_validation [flags]
        bench/report.py build/bench/bench_orders [flags]
        bench/report.py build/bench/bench_jobs [flags]
 
@@ -41,6 +42,10 @@ BASELINES = {
     "sqlite_post_batch_1000": ["baseline_sqlite_same_statements_1000", "baseline_sqlite_bare_postings_1000"],
     "sqlite_post_batch_1000_hot": ["sqlite_post_batch_1000"],
     "sqlite_transfer_full": ["baseline_sqlite_row_per_commit_full"],
+    # bench_validation
+    "check_card_number": ["baseline_luhn_loop"],
+    "validate_payment_card": ["baseline_luhn_loop"],
+    "validate_payment_iban": ["baseline_luhn_loop"],
     # bench_orders
     "baseline_sqlite_same_statements_normal": ["baseline_sqlite_versioned_update_normal"],
     "baseline_sqlite_same_statements_full": ["baseline_sqlite_versioned_update_full"],
@@ -60,6 +65,10 @@ GOALS = {
     ("sqlite_post_batch_1000", "baseline_sqlite_bare_postings_1000"): 0.35,
     ("sqlite_post_batch_1000_hot", "sqlite_post_batch_1000"): 0.9,
     ("sqlite_transfer_full", "baseline_sqlite_row_per_commit_full"): 0.9,
+    # A card number's checks (bounds, normalising, Luhn, brand, lengths) within 2.5 Luhn loops; a whole card
+    # request (seven fields) within 15, which is well under a microsecond, and allocating nothing.
+    ("check_card_number", "baseline_luhn_loop"): 2.5,
+    ("validate_payment_card", "baseline_luhn_loop"): 15,
     ("sqlite_order_transition_normal", "baseline_sqlite_versioned_update_normal"): 0.5,
     ("sqlite_order_transition_full", "baseline_sqlite_versioned_update_full"): 0.5,
     ("sqlite_job_cycle", "baseline_sqlite_job_cycle_same_statements"): 0.5,
