@@ -15,7 +15,7 @@ import pathlib
 import subprocess
 import sys
 import textwrap
-from typing import Callable
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -243,7 +243,91 @@ def wrong_type_calls() -> list[tuple[str, Callable[[], object]]]:
         ("path", lambda: billing.open(card)),  # type: ignore[arg-type]
         ("busy_timeout", lambda: billing.open("unused.db", busy_timeout=card)),  # type: ignore[arg-type]
         *order_wrong_type_calls(books),
+        *payment_wrong_type_calls(),
     ]
+
+
+CVC = "7373"  # a CVC, recognisable in a message
+
+
+def pay(**fields: Any) -> billing.PaymentReport:
+    """validate_payment with a valid card payment, but for `fields`."""
+    arguments: dict[str, Any] = dict(amount="19.99", currency="USD", customer_id="cus_1", card_number="4242424242424242",
+                                     expiry_month=12, expiry_year=2030, cvc="123")
+    arguments.update(fields)
+    return billing.validate_payment(**arguments)
+
+
+# The payment entry points, each parameter given SECRET (or CVC) as a type it does not take.
+def payment_wrong_type_calls() -> list[tuple[str, Callable[[], object]]]:
+    card = int(SECRET)
+    v = billing.validate_payment
+    return [
+        ("card_number", lambda: v(amount="1", currency="USD", customer_id="c", card_number=card)),  # type: ignore[arg-type]
+        ("cvc", lambda: v(amount="1", currency="USD", customer_id="c", cvc=int(CVC))),  # type: ignore[arg-type]
+        ("iban", lambda: v(amount="1", currency="USD", customer_id="c", iban=SECRET.encode())),  # type: ignore[arg-type]
+        ("amount", lambda: v(amount=float(SECRET), currency="USD", customer_id="c")),  # type: ignore[arg-type]
+        ("amount", lambda: v(amount=SECRET.encode(), currency="USD", customer_id="c")),  # type: ignore[arg-type]
+        ("currency", lambda: v(amount="1", currency=card, customer_id="c")),  # type: ignore[arg-type]
+        ("customer_id", lambda: v(amount="1", currency="USD", customer_id=card)),  # type: ignore[arg-type]
+        ("email", lambda: v(amount="1", currency="USD", customer_id="c", email=card)),  # type: ignore[arg-type]
+        ("expiry_month", lambda: v(amount="1", currency="USD", customer_id="c", expiry_month=float(SECRET))),  # type: ignore[arg-type]
+        ("expiry_year", lambda: v(amount="1", currency="USD", customer_id="c", expiry_year=SECRET.encode())),  # type: ignore[arg-type]
+        ("policy", lambda: v(amount="1", currency="USD", customer_id="c", policy=SECRET)),  # type: ignore[arg-type]
+        ("clock", lambda: v(amount="1", currency="USD", customer_id="c", clock=SECRET)),  # type: ignore[arg-type]
+        ("number", lambda: billing.card_brand(card)),  # type: ignore[arg-type]
+        ("number", lambda: billing.is_valid_card_number(SECRET.encode())),  # type: ignore[arg-type]
+        ("iban", lambda: billing.is_valid_iban(card)),  # type: ignore[arg-type]
+        ("max_amount", lambda: billing.PaymentPolicy(max_amount=float(SECRET))),  # type: ignore[arg-type]
+        ("currencies", lambda: billing.PaymentPolicy(currencies=SECRET)),
+        ("currencies", lambda: billing.PaymentPolicy(currencies=[card])),  # type: ignore[list-item]
+        ("brands", lambda: billing.PaymentPolicy(brands=[SECRET])),  # type: ignore[list-item]
+        ("brands", lambda: billing.PaymentPolicy(brands=card)),  # type: ignore[arg-type]
+    ]
+
+
+# SECRET and CVC in every wrong format: malformed, failing their checks, too long, not encodable, and in
+# the place of another field.
+SENSITIVE_VALUES = [SECRET, SECRET[:-1] + "2", SECRET + "x", SECRET[:11], SECRET * 5, SECRET + " " * 60,
+                    SECRET + "\udc00", "-".join(SECRET), "GB82" + SECRET, CVC, CVC * 20, CVC + "x", CVC[:2]]
+TEXT_FIELDS = ["amount", "currency", "customer_id", "email", "card_number", "expiry_month", "expiry_year", "cvc",
+               "iban"]
+
+
+def shown_by(report: billing.PaymentReport) -> list[str]:
+    return [repr(report), repr(report.card), *(e.message for e in report.errors), *(repr(e) for e in report.errors)]
+
+
+@pytest.mark.parametrize("field", TEXT_FIELDS)
+def test_a_sensitive_value_in_a_wrong_format_is_in_no_message_or_repr(field: str) -> None:
+    # With a card, with a card and an IBAN, and with neither.
+    extras: list[dict[str, Optional[str]]] = [
+        {}, {"iban": "GB82 WEST 1234 5698 7654 32"},
+        {"card_number": None, "expiry_month": None, "expiry_year": None, "cvc": None}]
+    for value in SENSITIVE_VALUES:
+        for extra in extras:
+            fields: dict[str, Optional[str]] = {**extra, field: value}
+            for text in shown_by(pay(**fields)):  # a report, never an exception, for any str
+                assert SECRET not in text and SECRET[:6] not in text and SECRET[-8:] not in text, (field, value, text)
+                assert CVC not in text and "GB82" not in text, (field, value, text)
+    assert not pay(card_number=SECRET[:-1] + "2").ok
+
+
+def test_a_sensitive_value_given_to_the_checks_and_the_policy_is_in_no_message() -> None:
+    for value in SENSITIVE_VALUES:
+        assert billing.card_brand(value) in (None, billing.CardBrand.VISA, billing.CardBrand.UNIONPAY)
+        assert billing.is_valid_card_number(value) in (True, False) and billing.is_valid_iban(value) in (True, False)
+        with pytest.raises(billing.UnknownCurrency) as unknown:
+            billing.PaymentPolicy(currencies=[value])
+        assert str(unknown.value) == "currencies[0]: is not a known currency code"
+        try:
+            billing.PaymentPolicy(max_amount=value)  # a card number is a decimal number too
+        except billing.BillingError as error:
+            assert SECRET[:6] not in str(error) and CVC not in str(error), str(error)
+    # Only a brand and the last four digits of a card are ever shown.
+    card = pay(card_number=SECRET).card
+    assert card is not None and repr(card) == \
+        "CardDetails(brand=CardBrand.VISA, last_four='1111', expiry_month=12, expiry_year=2030)"
 
 
 @pytest.mark.parametrize("index", range(len(wrong_type_calls())))

@@ -128,6 +128,9 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
     clock = billing.ManualClock(datetime.datetime(2026, 1, 1, tzinfo=UTC))
     placed = books.orders.create("Ada", "ada@example.com", [billing.OrderLine("widget", 2, usd("1.25"))], id="ord-1")
     moved = books.orders.transition("ord-1", billing.OrderStatus.PROCESSING, expected_version=1)
+    paid = billing.validate_payment(amount="19.99", currency="USD", customer_id="cus_1", card_number="4242424242424242",
+                                    expiry_month=12, expiry_year=2030, cvc="123", clock=clock)
+    refused = billing.validate_payment(amount="0", currency="USD", customer_id="cus_1")
     queued = books.jobs.enqueue("receipt.send", {"entry": "order-17"})
     job = books.jobs.claim()
     assert job is not None
@@ -147,6 +150,8 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "Order": placed.order, "OrderChange": books.orders.history("ord-1")[0],
         "OrderLine": billing.OrderLine("widget", 2, usd("1.25")), "OrderOutcome": moved,
         "OrderPage": books.orders.list(), "Orders": books.orders,
+        "CardDetails": paid.card, "FieldError": refused.errors[0], "PaymentReport": refused,
+        "PaymentPolicy": billing.PaymentPolicy(max_amount="500", currencies=["USD"], brands=[billing.CardBrand.VISA]),
         "EnqueueOutcome": queued, "Job": job, "JobRequest": billing.JobRequest("receipt.send", {"entry": "e-1"}),
         "FailOutcome": books.jobs.fail(job, "timed out"), "CompleteOutcome": books.jobs.complete(job),
         "RedriveOutcome": books.jobs.redrive(job.id), "JobStats": books.jobs.stats(),
@@ -213,7 +218,8 @@ def test_the_enums_the_stubs_name() -> None:
     names = {cls.__name__ for cls in enums()}
     assert names == {"AccountResult", "AccountStatus", "BatchMode", "Durability", "EntryKind", "ErrorCode",
                      "OrderResult", "OrderStatus", "PostResult", "RoundingMode", "Side", "StatusResult",
-                     "JobStatus", "EnqueueResult", "CompleteResult", "FailResult", "RedriveResult"}
+                     "CardBrand", "ValidationCode", "JobStatus", "EnqueueResult", "CompleteResult", "FailResult",
+                     "RedriveResult"}
 
 
 def test_a_member_round_trips_through_cpp(shop: billing.Books) -> None:

@@ -27,6 +27,8 @@ __all__ = [
     "BatchMode",
     "BillingError",
     "Books",
+    "CardBrand",
+    "CardDetails",
     "Clock",
     "CompleteOutcome",
     "CompleteResult",
@@ -43,6 +45,7 @@ __all__ = [
     "ErrorCode",
     "FailOutcome",
     "FailResult",
+    "FieldError",
     "IdSource",
     "IdempotentResult",
     "Idempotency",
@@ -70,6 +73,8 @@ __all__ = [
     "OrderStatus",
     "Orders",
     "Overflow",
+    "PaymentPolicy",
+    "PaymentReport",
     "PostOutcome",
     "PostResult",
     "Posting",
@@ -85,17 +90,22 @@ __all__ = [
     "Transaction",
     "UnknownCurrency",
     "Uuid7Ids",
+    "ValidationCode",
     "VerifyReport",
+    "card_brand",
     "credit",
     "currencies",
     "debit",
     "divide",
+    "is_valid_card_number",
+    "is_valid_iban",
     "job_transitions",
     "multiply",
     "open",
     "order_transitions",
     "quantize",
     "register_unit",
+    "validate_payment",
 ]
 
 # Stub-only aliases (not importable at run time): what an amount and a currency parameter take.
@@ -848,3 +858,93 @@ class Jobs:
     def configure(self, *, base_delay: Optional[datetime.timedelta] = None,
                   max_delay: Optional[datetime.timedelta] = None) -> None: ...
     def __repr__(self) -> str: ...
+
+# ---------------------------------------------------------------------------------------------- payments
+# Payment validation (docs/payments.md). card_number, cvc and iban are sensitive: no message or repr shows them.
+class CardBrand(enum.Enum):
+    VISA = "visa"
+    MASTERCARD = "mastercard"
+    AMEX = "amex"
+    DISCOVER = "discover"
+    JCB = "jcb"
+    DINERS_CLUB = "diners_club"
+    UNIONPAY = "unionpay"
+    MAESTRO = "maestro"
+
+class ValidationCode(enum.Enum):
+    MISSING = "missing"
+    TOO_LONG = "too_long"
+    EMPTY = "empty"
+    INVALID_FORMAT = "invalid_format"
+    NOT_POSITIVE = "not_positive"
+    TOO_MANY_PLACES = "too_many_places"
+    TOO_LARGE = "too_large"
+    UNKNOWN_CURRENCY = "unknown_currency"
+    CURRENCY_NOT_ACCEPTED = "currency_not_accepted"
+    CONTROL_CHARACTER = "control_character"
+    INVALID_LENGTH = "invalid_length"
+    CHECKSUM = "checksum"
+    UNKNOWN_BRAND = "unknown_brand"
+    BRAND_NOT_ACCEPTED = "brand_not_accepted"
+    OUT_OF_RANGE = "out_of_range"
+    EXPIRED = "expired"
+    UNKNOWN_COUNTRY = "unknown_country"
+    CONFLICT = "conflict"
+
+class FieldError:
+    @property
+    def field(self) -> str: ...
+    @property
+    def code(self) -> ValidationCode: ...
+    @property
+    def message(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __repr__(self) -> str: ...
+
+class CardDetails:
+    @property
+    def brand(self) -> CardBrand: ...
+    @property
+    def last_four(self) -> str: ...
+    @property
+    def expiry_month(self) -> int: ...
+    @property
+    def expiry_year(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __repr__(self) -> str: ...
+
+class PaymentReport:
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def errors(self) -> list[FieldError]: ...
+    @property
+    def card(self) -> Optional[CardDetails]: ...
+    @property
+    def amount(self) -> Optional[Money]: ...
+    def __bool__(self) -> bool: ...
+    def __repr__(self) -> str: ...
+
+class PaymentPolicy:
+    # max_amount > 0; currencies: 1 to 256, each once; brands: 1 to 8, each once. None accepts everything.
+    def __init__(self, max_amount: Optional[DecimalLike] = None, currencies: Optional[Iterable[CurrencyLike]] = None,
+                 brands: Optional[Iterable[CardBrand]] = None) -> None: ...
+    @property
+    def max_amount(self) -> Optional[decimal.Decimal]: ...
+    @property
+    def currencies(self) -> Optional[list[Currency]]: ...
+    @property
+    def brands(self) -> Optional[list[CardBrand]]: ...
+    def __repr__(self) -> str: ...
+
+# amount as a request body carries it: a str, or a decimal.Decimal or int; a float is a TypeError.
+def validate_payment(*, amount: Union[str, decimal.Decimal, int], currency: CurrencyLike, customer_id: str,
+                     card_number: Optional[str] = None, expiry_month: Union[str, int, None] = None,
+                     expiry_year: Union[str, int, None] = None, cvc: Optional[str] = None, iban: Optional[str] = None,
+                     email: Optional[str] = None, policy: Optional[PaymentPolicy] = None,
+                     clock: Optional[Clock] = None) -> PaymentReport: ...
+def card_brand(number: str) -> Optional[CardBrand]: ...
+def is_valid_card_number(number: str) -> bool: ...
+def is_valid_iban(iban: str) -> bool: ...
