@@ -98,7 +98,9 @@ TEST_CASE("published test card numbers pass and are recognised by brand") {
       {"6304000000000000", CardBrand::maestro},     {"6759411100000008", CardBrand::maestro},
       {"6759560045005727054", CardBrand::maestro},
   };
-  for (const auto& [number, brand] : cards) {
+  for (const auto& card_and_brand : cards) {
+    const std::string& number = card_and_brand.first;  // not a structured binding: clang 14 cannot capture one
+    const CardBrand brand = card_and_brand.second;
     CAPTURE(number);
     const CardNumberCheck check = check_card_number(number);
     CHECK_FALSE(check.problem.has_value());
@@ -364,7 +366,9 @@ TEST_CASE("published example IBANs pass") {
 }
 
 TEST_CASE("every registry country: its length, a valid IBAN of it, and one character more or less") {
-  for (const auto& [country, length] : k_registry_lengths) {
+  for (const auto& row : k_registry_lengths) {
+    const std::string& country = row.first;
+    const std::size_t length = row.second;
     CAPTURE(country);
     CHECK(iban_length(country) == length);
     const std::string valid = iban(country, length);
@@ -462,7 +466,9 @@ TEST_CASE("the email grammar") {
       {std::string(64, 'a') + "@" + std::string(63, 'b') + "." + std::string(63, 'c') + "." + std::string(62, 'd'),
        "is longer than 254 bytes"},
   };
-  for (const auto& [text, why] : bad) {
+  for (const auto& case_ : bad) {
+    const std::string& text = case_.first;
+    const std::string& why = case_.second;
     CAPTURE(text);
     CHECK(email_problem(text) == why);
     CHECK_FALSE(is_valid_email(text));
@@ -666,7 +672,9 @@ TEST_CASE("the card number's messages name the rule, the brand and the digit cou
       {card("4", 15), "invalid_length: card_number: has 15 digits; Visa numbers have 13, 16 or 19"},
       {card("34", 16), "invalid_length: card_number: has 16 digits; American Express numbers have 15"},
   };
-  for (const auto& [number, expected] : messages) {
+  for (const auto& message : messages) {
+    const std::string& number = message.first;
+    const std::string& expected = message.second;
     CAPTURE(number);
     PaymentInput input = valid_card_payment();
     input.card_number = number;
