@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "billing/account.hpp"
+#include "billing/email.hpp"
 #include "billing/id.hpp"
 #include "billing/money.hpp"
 #include "billing/time.hpp"
@@ -33,8 +34,8 @@ using OrderId = Id<OrderIdTag>;
 
 /// The longest customer name, in bytes of UTF-8.
 inline constexpr std::size_t k_max_customer_name_bytes = 256;
-/// The longest customer email, in bytes (RFC 5321's limit on a forward path).
-inline constexpr std::size_t k_max_customer_email_bytes = 254;
+/// The longest customer email, in bytes: the library's limit on an address (billing/email.hpp).
+inline constexpr std::size_t k_max_customer_email_bytes = k_max_email_bytes;
 /// The longest item of a line, in bytes of UTF-8.
 inline constexpr std::size_t k_max_order_item_bytes = 256;
 /// The most lines an order holds.
