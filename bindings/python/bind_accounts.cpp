@@ -109,11 +109,11 @@ void bind_account_types(py::module_& m) {
       .def("__bool__", [](const StatusOutcome& o) { return o.result == StatusResult::ok; })
       .def("__repr__", [](const StatusOutcome& o) { return outcome_repr("StatusOutcome", o); });
   py::class_<Page<Account>>(m, "AccountPage",
-                            "One page of accounts.list: .items, and .next_cursor for the next page (\"\" after "
+                            "One page of accounts.list: .items, and .next_cursor for the next page (None after "
                             "the last).")
       .def_readonly("items", &Page<Account>::items, "The accounts of this page, in id order.")
       .def_readonly("next_cursor", &Page<Account>::next_cursor,
-                    "Pass it as cursor= for the next page; \"\" when this page is the last.")
+                    "Pass it as cursor= for the next page; None when this page is the last.")
       .def("__repr__", [](const Page<Account>& page) {
         return fmt::format("AccountPage({}, next_cursor={})", count_of(page.items.size(), "item"),
                            repr_of(page.next_cursor));

@@ -13,6 +13,7 @@
 #include "billing/error.hpp"
 #include "convert.hpp"
 #include "repr.hpp"
+#include "values.hpp"
 
 namespace billing::python {
 
@@ -220,9 +221,10 @@ void bind_job_types(py::module_& m) {
               "NOT_FOUND; NOT_DEAD_LETTERED (the job is not dead-lettered; nothing changed).",
               {RedriveResult::ok, RedriveResult::not_found, RedriveResult::not_dead_lettered});
 
-  py::class_<Job>(m, "Job",
-                  "A stored job: what books.jobs.claim returns, and what the outcomes carry. Immutable: the\n"
-                  "queue's calls return a new Job rather than changing this one.")
+  py::class_<Job> job(m, "Job",
+                      "A stored job: what books.jobs.claim returns, and what the outcomes carry. Immutable: the\n"
+                      "queue's calls return a new Job rather than changing this one.");
+  bind_value(job)
       .def_property_readonly(
           "id", [](const Job& j) { return j.id.str(); }, "The job's id (str), from the books' IdSource.")
       .def_readonly("kind", &Job::kind, "What the job is for (str), such as 'payment.retry'.")
@@ -253,10 +255,6 @@ void bind_job_types(py::module_& m) {
       .def_property_readonly(
           "updated_at", [](const Job& j) { return datetime_result(j.updated_at); },
           "When its status last changed; for a COMPLETED job, when it completed.")
-      .def(
-          "__eq__", [](const Job& a, const Job& b) { return a == b; }, py::is_operator())
-      .def("__copy__", [](const Job& j) { return j; })
-      .def("__deepcopy__", [](const Job& j, const py::dict&) { return j; }, py::arg("memo"))
       .def("__repr__", [](const Job& j) {
         return fmt::format("Job(id={}, kind={}, status={}, attempts={})", repr_of(j.id), repr_of(j.kind),
                            repr_of(j.status), j.attempts);

@@ -10,6 +10,7 @@
 
 #include "convert.hpp"
 #include "repr.hpp"
+#include "values.hpp"
 
 namespace billing::python {
 
@@ -72,7 +73,9 @@ void bind_ledger_types(py::module_& m) {
                        "INDEPENDENT (each entry stands alone).",
                        {{"ATOMIC", BatchMode::atomic}, {"INDEPENDENT", BatchMode::independent}});
 
-  py::class_<Posting>(m, "Posting", "One leg of an entry: an account, a Side and a positive Money in its currency.")
+  py::class_<Posting> posting(m, "Posting",
+                              "One leg of an entry: an account, a Side and a positive Money in its currency.");
+  bind_value(posting)
       .def(py::init([](const Text& account, Side side, const Money& amount) {
              return Posting{AccountId(account.value), side, amount};
            }),
@@ -82,10 +85,6 @@ void bind_ledger_types(py::module_& m) {
           "account", [](const Posting& p) { return p.account.str(); }, "The account's id (str).")
       .def_readonly("side", &Posting::side, "Side.DEBIT or Side.CREDIT.")
       .def_readonly("amount", &Posting::amount, "The amount (Money, > 0).")
-      .def(
-          "__eq__", [](const Posting& a, const Posting& b) { return a == b; }, py::is_operator())
-      .def("__copy__", [](const Posting& p) { return p; })
-      .def("__deepcopy__", [](const Posting& p, const py::dict&) { return p; }, py::arg("memo"))
       .def("__repr__", [](const Posting& p) {
         return fmt::format("Posting({}, {}, {})", repr_of(p.account), repr_of(p.side), repr_of(p.amount));
       });
@@ -111,7 +110,8 @@ void bind_ledger_types(py::module_& m) {
         return fmt::format("EntryRequest({}, id={})", count_of(r.postings.size(), "posting"), repr_of(r.id));
       });
 
-  py::class_<Entry>(m, "Entry", "A stored, immutable ledger entry.")
+  py::class_<Entry> entry(m, "Entry", "A stored, immutable ledger entry.");
+  bind_value(entry)
       .def_property_readonly(
           "id", [](const Entry& e) { return e.id.str(); }, "The entry's id (str).")
       .def_readonly("sequence", &Entry::sequence, "Its place in the journal: 1, 2, 3, ... without gaps.")
@@ -141,10 +141,6 @@ void bind_ledger_types(py::module_& m) {
           "The previous entry's hash, as hex (zeros for the first).")
       .def_readonly("balances_after", &Entry::balances_after,
                     "Each touched account's Balances after this entry, in posting order.")
-      .def(
-          "__eq__", [](const Entry& a, const Entry& b) { return a == b; }, py::is_operator())
-      .def("__copy__", [](const Entry& e) { return e; })
-      .def("__deepcopy__", [](const Entry& e, const py::dict&) { return e; }, py::arg("memo"))
       .def("__repr__", [](const Entry& e) {
         return fmt::format("Entry(id={}, sequence={}, kind={})", repr_of(e.id), e.sequence, repr_of(e.kind));
       });
@@ -188,11 +184,11 @@ void bind_ledger_types(py::module_& m) {
       });
 
   py::class_<Page<Entry>>(m, "EntryPage",
-                          "One page of ledger.entries: .items, and .next_cursor for the next page (\"\" after the "
+                          "One page of ledger.entries: .items, and .next_cursor for the next page (None after the "
                           "last).")
       .def_readonly("items", &Page<Entry>::items, "The entries of this page, oldest first.")
       .def_readonly("next_cursor", &Page<Entry>::next_cursor,
-                    "Pass it as cursor= for the next page of the same account; \"\" when this page is the last.")
+                    "Pass it as cursor= for the next page of the same account; None when this page is the last.")
       .def("__repr__", [](const Page<Entry>& page) {
         return fmt::format("EntryPage({}, next_cursor={})", count_of(page.items.size(), "item"),
                            repr_of(page.next_cursor));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "convert.hpp"
+#include "values.hpp"
 
 namespace billing::python {
 
@@ -66,7 +67,8 @@ void bind_money(py::module_& m) {
                            {"CEILING", RoundingMode::ceiling},
                            {"FLOOR", RoundingMode::floor}});
 
-  py::class_<Currency>(m, "Currency", "An ISO 4217 currency or a registered unit.")
+  py::class_<Currency> currency(m, "Currency", "An ISO 4217 currency or a registered unit.");
+  bind_value(currency)
       .def(py::init([](const Text& code) { return Currency(code.value); }), py::arg("code"),
            "The currency with this code; UnknownCurrency if none.")
       .def_property_readonly("code", &Currency::code, "The code: 'USD', or a registered unit's.")
@@ -74,10 +76,6 @@ void bind_money(py::module_& m) {
       .def_property_readonly("minor_units", &Currency::minor_units, "Places after the point (int): 2 for USD.")
       .def_property_readonly("name", &Currency::name, "The English name: 'US Dollar'.")
       .def_property_readonly("is_iso", &Currency::is_iso, "True for an ISO 4217 currency, False for a registered unit.")
-      .def("__copy__", [](const Currency& c) { return c; })
-      .def("__deepcopy__", [](const Currency& c, const py::dict&) { return c; }, py::arg("memo"))
-      .def(
-          "__eq__", [](const Currency& a, const Currency& b) { return a == b; }, py::is_operator())
       .def("__hash__", [](const Currency& c) { return std::hash<Currency>{}(c); })
       .def("__str__", [](const Currency& c) { return std::string(c.code()); })
       .def("__repr__", [](const Currency& c) { return py::str("Currency('{}')").format(c.code()); })
@@ -99,11 +97,12 @@ void bind_money(py::module_& m) {
       "code: 2 to 16 of A-Z, 0-9 and _, starting with a letter; minor_units: 0 to 18. Registering the same\n"
       "unit again returns it; the same code with other places or name is InvalidArgument.");
 
-  py::class_<Money>(m, "Money",
+  py::class_<Money> money_class(m, "Money",
                     "An exact amount in one currency, held in minor units (up to 2^63 - 1 of them).\n\n"
                     "Money + Money, Money - Money, Money * int and int * Money are exact, or raise Overflow;\n"
                     "across currencies they raise CurrencyMismatch. sum(amounts) works (0 + Money is the Money).\n"
-                    "format(m, spec) takes the specs of docs/money.md: format(m, '>14,') is '  1,234.50 USD'.")
+                    "format(m, spec) takes the specs of docs/money.md: format(m, '>14,') is '  1,234.50 USD'.");
+  bind_value(money_class)
       .def(py::init(&money_from_py), py::arg("amount"), py::arg("currency"), py::arg("rounding") = py::none(),
            "amount: a decimal.Decimal, str or int (never a float); currency: a Currency or its code.\n\n"
            "An amount with more places than the currency has is InvalidAmount unless rounding (a RoundingMode)\n"
@@ -142,8 +141,6 @@ void bind_money(py::module_& m) {
       .def("__neg__", [](const Money& a) { return -a; })
       .def("__abs__", [](const Money& a) { return abs(a); })
       .def(
-          "__eq__", [](const Money& a, const Money& b) { return a == b; }, py::is_operator())
-      .def(
           "__ne__", [](const Money& a, const Money& b) { return a != b; }, py::is_operator())
       .def(
           "__lt__", [](const Money& a, const Money& b) { return a < b; }, py::is_operator())
@@ -154,8 +151,6 @@ void bind_money(py::module_& m) {
       .def(
           "__ge__", [](const Money& a, const Money& b) { return a >= b; }, py::is_operator())
       .def("__hash__", [](const Money& money) { return std::hash<Money>{}(money); })
-      .def("__copy__", [](const Money& money) { return money; })
-      .def("__deepcopy__", [](const Money& money, const py::dict&) { return money; }, py::arg("memo"))
       .def("__bool__", [](const Money& money) { return !money.is_zero(); })
       .def("__str__", &Money::to_string)
       .def("__repr__", &money_repr)

@@ -8,6 +8,7 @@
 
 #include "convert.hpp"
 #include "repr.hpp"
+#include "values.hpp"
 
 namespace billing::python {
 
@@ -18,17 +19,6 @@ struct OptionalInt {
 };
 
 bool outcome_ok(const OrderOutcome& outcome) { return outcome.ok(); }
-
-/// ==, copy.copy and copy.deepcopy for an immutable value, whose copy is the value itself.
-template <class T>
-py::class_<T>& bind_value(py::class_<T>& cls) {
-  return cls
-      .def(
-          "__eq__", [](const T& a, const T& b) { return a == b; }, py::is_operator())
-      .def("__copy__", [](const T& value) { return value; })
-      .def(
-          "__deepcopy__", [](const T& value, const py::dict&) { return value; }, py::arg("memo"));
-}
 
 void bind_order_enums(py::module_& m) {
   bind_enum<OrderStatus>(m, "OrderStatus",

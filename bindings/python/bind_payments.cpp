@@ -334,8 +334,8 @@ void bind_payments(py::module_& m) {
       .def_property_readonly(
           "message", [](const FieldError& e) { return std::string(e.message()); },
           "For people (str): 'card_number: fails the Luhn check'. Code branches on .code, never on this.")
-      .def("__eq__", [](const FieldError& a, const FieldError& b) { return a == b; })
-      .def("__eq__", [](const FieldError&, const Loose<shown::Any>&) { return false; })
+      .def(
+          "__eq__", [](const FieldError& a, const FieldError& b) { return a == b; }, py::is_operator())
       .def("__repr__", &field_error_repr);
 
   py::class_<CardDetails>(m, "CardDetails",
@@ -347,8 +347,8 @@ void bind_payments(py::module_& m) {
           "The number's last four digits (str), for display: '4242'.")
       .def_property_readonly("expiry_month", &CardDetails::expiry_month, "The expiry month (int, 1 to 12).")
       .def_property_readonly("expiry_year", &CardDetails::expiry_year, "The expiry year (int, four digits).")
-      .def("__eq__", [](const CardDetails& a, const CardDetails& b) { return a == b; })
-      .def("__eq__", [](const CardDetails&, const Loose<shown::Any>&) { return false; })
+      .def(
+          "__eq__", [](const CardDetails& a, const CardDetails& b) { return a == b; }, py::is_operator())
       .def("__repr__", &card_repr);
 
   py::class_<PaymentReport>(m, "PaymentReport",
