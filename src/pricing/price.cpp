@@ -232,6 +232,9 @@ class Tally {
 };
 
 Decimal scaled_decimal(Magnitude value, int scale) {
+  // A whole quantity below 2^63 (the common case) through the inline constructor: from_coefficient's
+  // out-of-line call costs a store-to-load stall per line.
+  if (scale == 0 && value <= static_cast<Magnitude>(INT64_MAX)) return Decimal(static_cast<std::int64_t>(value));
   return Decimal::from_coefficient(Decimal::Coefficient::from_magnitude(value), scale);
 }
 
@@ -348,6 +351,7 @@ namespace {
 // Everything one charge reads, and the tally it adds its lines to.
 struct Run {
   const Price& price;
+  std::span<const Tier> tiers;
   std::span<const ScaledTier> scaled;
   ScaledQuantity quantity;
   Scales scales;
@@ -361,9 +365,9 @@ struct Run {
     tally.add(exact, [&](Money amount) {
       ChargeLine line{.kind = kind, .quantity = scaled_decimal(units, quantity.scale), .amount = amount};
       if (index) {
-        const Tier& tier = price.tiers()[*index];
+        const Tier& tier = tiers[*index];
         line.tier = index;
-        line.start = *index == 0 ? Decimal() : *price.tiers()[*index - 1].up_to;
+        line.start = *index == 0 ? Decimal() : *tiers[*index - 1].up_to;
         line.up_to = tier.up_to;
         line.unit_price = tier.unit_price;
         line.flat_fee = tier.flat_fee;
@@ -458,7 +462,7 @@ Money charge_into(const Price& price, std::span<const ScaledTier> scaled, int pr
   const Currency currency = price.currency();
   const Scales scales = scales_for(q.scale, price_scale, currency.minor_units());
   Tally tally(currency, price.rounding(), scales.divisor, lines);
-  const Run run{price, scaled, q, scales, tally};
+  const Run run{price, price.tiers(), scaled, q, scales, tally};
   switch (price.model()) {
     case PriceModel::per_unit: run.add_units(LineKind::units, std::nullopt, q.value); break;
     case PriceModel::package: run.package(std::get<PackageTerms>(price.terms())); break;
@@ -486,6 +490,7 @@ Money charge_into(const Price& price, std::span<const ScaledTier> scaled, int pr
 
 Charge Price::charge(const Decimal& quantity) const {
   std::vector<ChargeLine> lines;
+  lines.reserve(scaled_.size() + 3);  // a line per tier (or the two of a package) and the adjustments: one allocation
   Money amount = charge_into(*this, scaled_, price_scale_, bound_scale_, quantity, &lines);
   return Charge{amount, std::move(lines)};
 }
