@@ -1,5 +1,6 @@
 // Payments: validation of a payment request (validate_payment, PaymentPolicy, the report and its parts,
-// CardBrand, ValidationCode, and the card and IBAN checks). The payment life cycle adds its names here.
+// CardBrand, ValidationCode, and the card and IBAN checks). The payment life cycle is in
+// bind_payment_lifecycle.cpp; both read a request's text as payment_input.hpp does.
 //
 // Card numbers, CVCs and IBANs are sensitive (docs/python.md, "Sensitive parameters"): every text of a
 // request is read as RawText, whose conversion never raises an exception that holds the text (a lone
@@ -16,28 +17,12 @@
 #include <vector>
 
 #include "convert.hpp"
+#include "payment_input.hpp"
 #include "repr.hpp"
 
 namespace billing::python {
 
-/// A str, viewed as UTF-8 for the length of a call without a copy. A str that UTF-8 cannot encode (a lone
-/// surrogate) is kept as the bytes Python's "surrogatepass" gives, which are not valid UTF-8: a check then
-/// refuses it by field, and no UnicodeEncodeError (whose .object would be the whole text) is raised.
-struct RawText {
-  py::object keep;  // what `view` points into
-  std::string_view view;
-};
-
 namespace shown {
-struct AmountLike {
-  static constexpr auto name = const_name("Union[str, decimal.Decimal, int]");
-};
-struct ExpiryLike {
-  static constexpr auto name = const_name("Union[str, int, None]");
-};
-struct OptionalPolicy {
-  static constexpr auto name = const_name("Optional[billing.PaymentPolicy]");
-};
 struct OptionalClock {
   static constexpr auto name = const_name("Optional[billing.Clock]");
 };
@@ -55,53 +40,15 @@ struct OptionalDecimal {
 };
 }  // namespace shown
 
-}  // namespace billing::python
-
-namespace pybind11::detail {
-
-template <>
-struct type_caster<billing::python::RawText> {
-  PYBIND11_TYPE_CASTER(billing::python::RawText, const_name("str"));
-
-  bool load(handle source, bool /*convert*/) {
-    if (!source || !PyUnicode_Check(source.ptr())) return false;
-    Py_ssize_t size = 0;
-    if (const char* data = PyUnicode_AsUTF8AndSize(source.ptr(), &size)) {
-      value.keep = reinterpret_borrow<object>(source);
-      value.view = std::string_view(data, static_cast<std::size_t>(size));
-      return true;
-    }
-    PyErr_Clear();
-    object bytes = reinterpret_steal<object>(PyUnicode_AsEncodedString(source.ptr(), "utf-8", "surrogatepass"));
-    if (!bytes) {
-      PyErr_Clear();
-      return false;
-    }
-    value.view =
-        std::string_view(PyBytes_AS_STRING(bytes.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(bytes.ptr())));
-    value.keep = std::move(bytes);
-    return true;
-  }
-
-  static handle cast(const billing::python::RawText& text, return_value_policy /*policy*/, handle /*parent*/) {
-    return PyUnicode_DecodeUTF8(text.view.data(), static_cast<Py_ssize_t>(text.view.size()), "surrogateescape");
-  }
-};
-
-}  // namespace pybind11::detail
-
-namespace billing::python {
+void type_error(std::string_view field, std::string_view expected, py::handle got) {
+  throw py::type_error(fmt::format("{}: expected {}, got {}", field, expected, type_name(got)));
+}
 
 namespace {
 
 // The most bits an int amount or expiry may have: beyond, its digits could not be fewer than any limit,
 // and Python would take long to print them (it refuses past 4,300 digits).
 constexpr std::size_t k_max_int_bits = 4096;
-
-[[noreturn]] void type_error(std::string_view field, std::string_view expected, py::handle got) {
-  throw py::type_error(fmt::format("{}: expected {}, got {}", field, expected,
-                                   py::str(py::type::of(got).attr("__name__")).cast<std::string>()));
-}
 
 bool is_int(py::handle value) { return PyLong_Check(value.ptr()) && !PyBool_Check(value.ptr()); }
 
@@ -143,6 +90,35 @@ std::optional<std::string_view> view(const std::optional<RawText>& text) {
   return text ? std::optional(text->view) : std::nullopt;
 }
 
+}  // namespace
+
+RequestText::RequestText(const Loose<shown::AmountLike>& amount, const CurrencyArg& currency,
+                         const RawText& customer_id, const std::optional<RawText>& card_number,
+                         const Loose<shown::ExpiryLike>& expiry_month, const Loose<shown::ExpiryLike>& expiry_year,
+                         const std::optional<RawText>& cvc, const std::optional<RawText>& iban,
+                         const std::optional<RawText>& email)
+    : amount_(amount_text(amount.value)),
+      currency_(currency_text(currency.value)),
+      expiry_month_(expiry_text(expiry_month.value, "expiry_month")),
+      expiry_year_(expiry_text(expiry_year.value, "expiry_year")),
+      input_{.amount = amount_.view,
+             .currency = currency_.view,
+             .customer_id = customer_id.view,
+             .email = view(email),
+             .card_number = view(card_number),
+             .expiry_month = view(expiry_month_),
+             .expiry_year = view(expiry_year_),
+             .cvc = view(cvc),
+             .iban = view(iban)} {}
+
+const PaymentPolicy* policy_from_py(const Loose<shown::OptionalPolicy>& policy) {
+  if (policy.value.is_none()) return nullptr;
+  if (!py::isinstance<PaymentPolicy>(policy.value)) type_error("policy", "a billing.PaymentPolicy or None", policy.value);
+  return &policy.value.cast<const PaymentPolicy&>();
+}
+
+namespace {
+
 PaymentReport validate(const Loose<shown::AmountLike>& amount, const CurrencyArg& currency, const RawText& customer_id,
                        const std::optional<RawText>& card_number, const Loose<shown::ExpiryLike>& expiry_month,
                        const Loose<shown::ExpiryLike>& expiry_year, const std::optional<RawText>& cvc,
@@ -150,27 +126,13 @@ PaymentReport validate(const Loose<shown::AmountLike>& amount, const CurrencyArg
                        const Loose<shown::OptionalPolicy>& policy, const Loose<shown::OptionalClock>& clock) {
   static const PaymentPolicy k_default_policy;
   static const SystemClock k_system_clock;
-  if (!policy.value.is_none() && !py::isinstance<PaymentPolicy>(policy.value)) {
-    type_error("policy", "a billing.PaymentPolicy or None", policy.value);
-  }
+  const PaymentPolicy* const given = policy_from_py(policy);
   if (!clock.value.is_none() && !py::isinstance<Clock>(clock.value)) {
     type_error("clock", "a billing.Clock or None", clock.value);
   }
-  const RawText amount_given = amount_text(amount.value);
-  const RawText currency_given = currency_text(currency.value);
-  const std::optional<RawText> month = expiry_text(expiry_month.value, "expiry_month");
-  const std::optional<RawText> year = expiry_text(expiry_year.value, "expiry_year");
-  const PaymentInput input{.amount = amount_given.view,
-                           .currency = currency_given.view,
-                           .customer_id = customer_id.view,
-                           .email = view(email),
-                           .card_number = view(card_number),
-                           .expiry_month = view(month),
-                           .expiry_year = view(year),
-                           .cvc = view(cvc),
-                           .iban = view(iban)};
+  const RequestText request(amount, currency, customer_id, card_number, expiry_month, expiry_year, cvc, iban, email);
   return validate_payment(
-      input, policy.value.is_none() ? k_default_policy : policy.value.cast<const PaymentPolicy&>(),
+      request.input(), given != nullptr ? *given : k_default_policy,
       clock.value.is_none() ? static_cast<const Clock&>(k_system_clock) : clock.value.cast<const Clock&>());
 }
 
