@@ -14,6 +14,7 @@
 #include "../../src/storage/sqlite/jobs.hpp"
 #include "billing/books.hpp"
 #include "billing/storage/sqlite.hpp"
+#include "raw_sqlite.hpp"
 #include "support/scratch_dir.hpp"
 
 using namespace billing;
@@ -25,35 +26,7 @@ std::string new_file() {
   return (test::scratch_dir("billing-sqlite-jobs-") / fmt::format("jobs-{}.db", counter++)).string();
 }
 
-// A plain connection to the file, as another program (or a person with the sqlite3 shell) has.
-class Raw {
- public:
-  explicit Raw(const std::string& path) {
-    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
-    sqlite3_extended_result_codes(db_, 1);
-  }
-  ~Raw() { sqlite3_close_v2(db_); }
-  Raw(const Raw&) = delete;
-  Raw& operator=(const Raw&) = delete;
-
-  int exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr); }
-  [[nodiscard]] std::string error() const { return sqlite3_errmsg(db_); }
-
-  /// Every line of EXPLAIN QUERY PLAN for `sql`, parameters unbound.
-  std::vector<std::string> plan(const std::string& sql) {
-    sqlite3_stmt* statement = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db_, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &statement, nullptr) == SQLITE_OK);
-    std::vector<std::string> lines;
-    while (sqlite3_step(statement) == SQLITE_ROW) {
-      lines.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(statement, 3)));
-    }
-    sqlite3_finalize(statement);
-    return lines;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
+using Raw = test::RawSqlite;
 
 // An INSERT of a queued job `id` as the queue writes it, with `overrides` (column, SQL value) replacing
 // columns.
