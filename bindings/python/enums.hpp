@@ -114,5 +114,8 @@ BILLING_PYTHON_ENUM(billing::EnqueueResult, "EnqueueResult")
 BILLING_PYTHON_ENUM(billing::CompleteResult, "CompleteResult")
 BILLING_PYTHON_ENUM(billing::FailResult, "FailResult")
 BILLING_PYTHON_ENUM(billing::RedriveResult, "RedriveResult")
+BILLING_PYTHON_ENUM(billing::PriceModel, "PriceModel")
+BILLING_PYTHON_ENUM(billing::RoundAt, "RoundAt")
+BILLING_PYTHON_ENUM(billing::LineKind, "LineKind")
 
 #undef BILLING_PYTHON_ENUM

@@ -9,6 +9,7 @@ namespace py = pybind11;
 void bind_errors(py::module_& m);
 void bind_money(py::module_& m);
 void bind_time(py::module_& m);
+void bind_pricing(py::module_& m);
 void bind_account_types(py::module_& m);
 void bind_accounts(py::module_& m);
 void bind_ledger_types(py::module_& m);
@@ -32,6 +33,7 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_errors(m);
   billing::python::bind_money(m);
   billing::python::bind_time(m);
+  billing::python::bind_pricing(m);  // before the areas whose types name a Price
   billing::python::bind_account_types(m);  // types first, so that functions can name them
   billing::python::bind_ledger_types(m);
   billing::python::bind_order_types(m);

@@ -20,6 +20,7 @@
 #include "billing/orders.hpp"
 #include "billing/page.hpp"
 #include "billing/payment_validation.hpp"
+#include "billing/price.hpp"
 #include "billing/rounding.hpp"
 #include "billing/storage/account_repository.hpp"
 #include "billing/storage/idempotency_repository.hpp"

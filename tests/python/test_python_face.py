@@ -156,6 +156,9 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "FailOutcome": books.jobs.fail(job, "timed out"), "CompleteOutcome": books.jobs.complete(job),
         "RedriveOutcome": books.jobs.redrive(job.id), "JobStats": books.jobs.stats(),
         "JobPage": books.jobs.dead_letters(), "Jobs": books.jobs,
+        "Price": billing.Price.graduated([billing.Tier(5, "7"), billing.Tier(None, "6.5")], "USD"),
+        "Tier": billing.Tier(5, "7"), "Charge": billing.Price.per_unit("0.00025", "USD").charge(1200),
+        "ChargeLine": billing.Price.per_unit("0.00025", "USD").charge(1200).lines[0],
     }
 
 
@@ -219,6 +222,7 @@ def test_the_enums_the_stubs_name() -> None:
     assert names == {"AccountResult", "AccountStatus", "BatchMode", "Durability", "EntryKind", "ErrorCode",
                      "OrderResult", "OrderStatus", "PostResult", "RoundingMode", "Side", "StatusResult",
                      "CardBrand", "ValidationCode", "JobStatus", "EnqueueResult", "CompleteResult", "FailResult",
+                     "PriceModel", "RoundAt", "LineKind",
                      "RedriveResult"}
 
 
