@@ -293,6 +293,9 @@ void bind_books(py::module_& m) {
       .def_property_readonly(
           "jobs", [](PyBooks& books) -> auto& { return books.jobs(); }, py::return_value_policy::reference_internal,
           "The Jobs (the durable job queue) of these books.")
+      .def_property_readonly(
+          "payments", [](PyBooks& books) -> auto& { return books.payments(); },
+          py::return_value_policy::reference_internal, "The Payments (the payment life cycle) of these books.")
       .def("__repr__", &PyBooks::repr)
       .def("idempotent", &idempotent, py::arg("key"), py::arg("request"), py::arg("work"), py::kw_only(),
            py::arg("scope") = "",

@@ -19,6 +19,8 @@ void bind_job_types(py::module_& m);
 void bind_orders(py::module_& m);
 void bind_jobs(py::module_& m);
 void bind_payments(py::module_& m);
+void bind_payment_types(py::module_& m);
+void bind_payment_service(py::module_& m);
 void bind_books(py::module_& m);
 void install_guard(py::module_& m);
 }  // namespace billing::python
@@ -43,6 +45,8 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_orders(m);
   billing::python::bind_jobs(m);
   billing::python::bind_payments(m);
+  billing::python::bind_payment_types(m);
+  billing::python::bind_payment_service(m);
   billing::python::bind_books(m);
   billing::python::install_guard(m);  // last: it guards every function bound above
   m.attr("__name__") = "billing._billing";

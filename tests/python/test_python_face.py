@@ -118,6 +118,26 @@ def shop() -> billing.Books:
     return books
 
 
+class KeepingGateway(billing.PaymentGateway):
+    """A Python gateway that keeps the PaymentMethods it tokenizes, so that a test can look at one (a host would
+    keep nothing), in front of a ScriptedGateway."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner = billing.ScriptedGateway()
+        self.methods: list[billing.PaymentMethod] = []
+
+    def tokenize(self, method: billing.PaymentMethod) -> str:
+        self.methods.append(method)
+        return self.inner.tokenize(method)
+
+    def charge(self, token: str, amount: Money, idempotency_key: str) -> billing.ChargeResult:
+        return self.inner.charge(token, amount, idempotency_key)
+
+    def lookup(self, idempotency_key: str) -> billing.ChargeResult:
+        return self.inner.lookup(idempotency_key)
+
+
 def sample_instances(books: billing.Books) -> dict[str, object]:
     """One instance of every public class, as a host meets it."""
     outcome = books.ledger.transfer("cash", "sales", usd("59.97"), id="order-17")
@@ -134,6 +154,11 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
     queued = books.jobs.enqueue("receipt.send", {"entry": "order-17"})
     job = books.jobs.claim()
     assert job is not None
+    gateway = KeepingGateway()
+    taken = books.payments.create(amount="250", currency="EUR", customer_id="cus_1", iban="DE89370400440532013000",
+                                  gateway=gateway, id="pay-1")
+    assert taken.payment is not None
+    charged = books.payments.process("pay-1", gateway)
     return {
         "Account": account, "AccountBalance": balance,
         "AccountOutcome": books.accounts.create("USD", "Cash", id="cash"),
@@ -159,6 +184,11 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "Price": billing.Price.graduated([billing.Tier(5, "7"), billing.Tier(None, "6.5")], "USD"),
         "Tier": billing.Tier(5, "7"), "Charge": billing.Price.per_unit("0.00025", "USD").charge(1200),
         "ChargeLine": billing.Price.per_unit("0.00025", "USD").charge(1200).lines[0],
+        "BankAccountDetails": taken.payment.bank_account,
+        "ChargeResult": billing.ChargeResult(billing.ChargeStatus.APPROVED, reference="ch_1"),
+        "Payment": charged.payment, "PaymentChange": books.payments.history("pay-1")[0], "PaymentGateway": gateway,
+        "PaymentMethod": gateway.methods[0], "PaymentOutcome": charged, "PaymentPage": books.payments.list(),
+        "Payments": books.payments, "ScriptedCharge": gateway.inner.charges[0], "ScriptedGateway": gateway.inner,
     }
 
 
@@ -223,7 +253,7 @@ def test_the_enums_the_stubs_name() -> None:
                      "OrderResult", "OrderStatus", "PostResult", "RoundingMode", "Side", "StatusResult",
                      "CardBrand", "ValidationCode", "JobStatus", "EnqueueResult", "CompleteResult", "FailResult",
                      "PriceModel", "RoundAt", "LineKind",
-                     "RedriveResult"}
+                     "RedriveResult", "PaymentStatus", "PaymentResult", "ChargeStatus", "ScriptStep"}
 
 
 def test_a_member_round_trips_through_cpp(shop: billing.Books) -> None:
