@@ -7,6 +7,7 @@ Usage: bench/report.py [build/bench/bench_money] [extra Google Benchmark flags]
        bench/report.py build/bench/bench_pricing [flags]
        bench/report.py build/bench/bench_orders [flags]
        bench/report.py build/bench/bench_jobs [flags]
+       bench/report.py build/bench/bench_payments [flags]
 
 Each row names the baseline it is compared with (a row may have several: one line each). The ratio is
 always ours / baseline, of one of two measures:
@@ -58,6 +59,9 @@ BASELINES = {
     "sqlite_order_transition_full": ["baseline_sqlite_versioned_update_full", "baseline_sqlite_same_statements_full"],
     # bench_jobs
     "sqlite_job_cycle": ["baseline_sqlite_job_cycle_same_statements"],
+    # bench_payments
+    "sqlite_payment_process_normal": ["baseline_sqlite_payment_same_statements_normal"],
+    "sqlite_payment_process_full": ["baseline_sqlite_payment_same_statements_full"],
 }
 # (row, baseline) -> the goal for their ratio; its direction follows the measure (see above).
 GOALS = {
@@ -82,6 +86,8 @@ GOALS = {
     ("sqlite_order_transition_normal", "baseline_sqlite_versioned_update_normal"): 0.5,
     ("sqlite_order_transition_full", "baseline_sqlite_versioned_update_full"): 0.5,
     ("sqlite_job_cycle", "baseline_sqlite_job_cycle_same_statements"): 0.5,
+    ("sqlite_payment_process_normal", "baseline_sqlite_payment_same_statements_normal"): 0.5,
+    ("sqlite_payment_process_full", "baseline_sqlite_payment_same_statements_full"): 0.5,
 }
 ALLOCATION_COUNTERS = ("allocs_per_op", "allocs_per_item")
 

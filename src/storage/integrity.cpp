@@ -1,8 +1,13 @@
 #include "integrity.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <fmt/format.h>
 
+#include "billing/email.hpp"
 #include "billing/error.hpp"
+#include "billing/ledger.hpp"
 
 namespace billing::detail::integrity {
 
@@ -123,6 +128,201 @@ void duplicate_dedup_key(std::string_view kind) {
 
 void missing_job(const JobId& id) {
   throw InvariantViolation("job_id", fmt::format("job '{}' does not exist", id.str()));
+}
+
+}  // namespace billing::detail::integrity
+
+namespace billing::detail::integrity {
+namespace {
+
+[[noreturn]] void broken_payment(const Payment& payment, std::string_view field, std::string_view why) {
+  throw InvariantViolation(std::string(field), fmt::format("payment '{}' {}", payment.id.str(), why));
+}
+
+bool is_digits(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_upper_letters(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+bool is_upper_alnum(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'); });
+}
+
+// Code points in UTF-8 `text`, as SQLite's length() counts them: the bytes that do not continue a character.
+std::size_t characters(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
+  }));
+}
+
+bool is_lower_hex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+void check_payment_method(const Payment& payment) {
+  if (payment.card.has_value() == payment.bank_account.has_value()) {
+    broken_payment(payment, "card", "has to be paid by exactly one of a card and a bank account");
+  }
+  if (const auto& card = payment.card) {
+    if (static_cast<std::size_t>(card->brand()) >= k_card_brand_count) broken_payment(payment, "card", "has no brand");
+    if (card->last_four().size() != 4 || !is_digits(card->last_four())) {
+      broken_payment(payment, "card", "keeps a card's last four that are not four digits");
+    }
+    if (card->expiry_month() < 1 || card->expiry_month() > 12) {
+      broken_payment(payment, "expiry_month", "has an expiry month outside 1..12");
+    }
+    if (card->expiry_year() < 1000 || card->expiry_year() > 9999) {
+      broken_payment(payment, "expiry_year", "has an expiry year that is not four digits");
+    }
+  }
+  if (const auto& bank = payment.bank_account) {
+    if (bank->country.size() != 2 || !is_upper_letters(bank->country)) {
+      broken_payment(payment, "iban", "keeps a bank country that is not two upper-case letters");
+    }
+    if (bank->last_four.size() != 4 || !is_upper_alnum(bank->last_four)) {
+      broken_payment(payment, "iban", "keeps an IBAN's last four that are not four upper-case letters or digits");
+    }
+  }
+  if (!payment.fingerprint.empty() && (payment.fingerprint.size() != 64 || !is_lower_hex(payment.fingerprint))) {
+    broken_payment(payment, "fingerprint", "has a fingerprint that is neither empty nor 64 lower-case hex digits");
+  }
+}
+
+void check_payment_texts(const Payment& payment) {
+  if (payment.customer_id.empty() || payment.customer_id.size() > k_max_customer_id_bytes ||
+      characters(payment.customer_id) > k_max_customer_id_chars) {
+    broken_payment(payment, "customer_id", "has a customer id that is empty or beyond its limit");
+  }
+  // Not the email grammar (the rules checked it): what the schema's CHECK repeats, a local part and an '@'.
+  if (payment.email && (payment.email->find('@') == 0 || payment.email->find('@') == std::string::npos ||
+                        payment.email->size() > k_max_email_bytes)) {
+    broken_payment(payment, "email", "has an email with no local part and '@', or beyond its limit");
+  }
+  if (payment.request_key && (payment.request_key->empty() || payment.request_key->size() > k_max_payment_key_bytes)) {
+    broken_payment(payment, "idempotency_key", "has a request key that is empty or beyond its limit");
+  }
+  if (payment.gateway_token.size() > k_max_gateway_token_bytes) {
+    broken_payment(payment, "token", "has a gateway token beyond its limit");
+  }
+  if (payment.gateway_reference.size() > k_max_gateway_reference_bytes) {
+    broken_payment(payment, "gateway_reference", "has a gateway reference beyond its limit");
+  }
+  if (payment.failure_reason.size() > k_max_payment_reason_bytes) {
+    broken_payment(payment, "failure_reason", "has a failure reason beyond its limit");
+  }
+  if (payment.description.size() > k_max_description_bytes) {
+    broken_payment(payment, "description", "has a description beyond its limit");
+  }
+}
+
+void check_payment_progress(const Payment& payment) {
+  // An approval the ledger refused (an account closed since) is processed without an entry, and a gateway
+  // may approve without a reference: only the processed time goes exactly with PROCESSED.
+  const bool processed = payment.status == PaymentStatus::processed;
+  if (processed != payment.processed_at.has_value() || (payment.entry_id.has_value() && !processed)) {
+    broken_payment(payment, "entry_id",
+                   "has a processed time exactly when PROCESSED, and a ledger entry only then; this row breaks that");
+  }
+  if (payment.status == PaymentStatus::processing && !payment.attempt_started_at) {
+    broken_payment(payment, "attempt_started_at", "is PROCESSING without the time its charge left");
+  }
+  if (payment.status != PaymentStatus::validated && payment.attempts == 0) {
+    broken_payment(payment, "attempts", fmt::format("is {} with no attempt made", to_string(payment.status)));
+  }
+}
+
+void check_payment_row(const Payment& payment) {
+  if (static_cast<std::size_t>(payment.status) >= std::size(k_payment_statuses)) {
+    broken_payment(payment, "status", fmt::format("has status {}, which is not a PaymentStatus",
+                                                  static_cast<int>(payment.status)));
+  }
+  if (payment.amount.minor() <= 0) broken_payment(payment, "amount", "has an amount that is not above zero");
+  if (payment.max_attempts < 1 || payment.max_attempts > k_max_job_attempts) {
+    broken_payment(payment, "max_attempts",
+                   fmt::format("allows {} attempts, outside 1..{}", payment.max_attempts, k_max_job_attempts));
+  }
+  if (payment.attempts > payment.max_attempts) {
+    broken_payment(payment, "attempts", fmt::format("made {} of {} attempts", payment.attempts, payment.max_attempts));
+  }
+  if (payment.version < 1) broken_payment(payment, "version", "is at version 0");
+  check_payment_method(payment);
+  check_payment_texts(payment);
+  check_payment_progress(payment);
+}
+
+// The first field that never changes on which the two rows differ, or an empty view.
+std::string_view changed_identity(const Payment& a, const Payment& b) {
+  if (a.id != b.id) return "payment_id";
+  if (a.customer_id != b.customer_id) return "customer_id";
+  if (a.email != b.email) return "email";
+  if (a.amount != b.amount) return "amount";
+  if (a.card != b.card) return "card";
+  if (a.bank_account != b.bank_account) return "bank_account";
+  if (a.fingerprint != b.fingerprint) return "fingerprint";
+  if (a.gateway_token != b.gateway_token) return "token";
+  if (a.request_key != b.request_key) return "idempotency_key";
+  if (a.debit_account != b.debit_account) return "debit_account";
+  if (a.credit_account != b.credit_account) return "credit_account";
+  if (a.description != b.description) return "description";
+  if (a.metadata != b.metadata) return "metadata";
+  if (a.max_attempts != b.max_attempts) return "max_attempts";
+  if (a.created_at != b.created_at) return "created_at";
+  return {};
+}
+
+}  // namespace
+
+void check_new_payment(const Payment& payment) {
+  check_payment_row(payment);
+  if (payment.status != PaymentStatus::validated || payment.version != 1 || payment.attempts != 0) {
+    broken_payment(payment, "status", "is not VALIDATED at version 1 with no attempt made");
+  }
+  if (payment.updated_at != payment.created_at) broken_payment(payment, "updated_at", "is updated already");
+}
+
+void check_payment_change(const Payment& payment, const PaymentChange& change) {
+  check_payment_row(payment);
+  if (change.payment_id != payment.id) {
+    broken_payment(payment, "payment_id", fmt::format("is moved by a change of '{}'", change.payment_id.str()));
+  }
+  if (change.version != payment.version || change.version < 2) {
+    broken_payment(payment, "version", fmt::format("at version {} is moved by a change to version {}",
+                                                   payment.version, change.version));
+  }
+  if (change.to != payment.status || change.attempt != payment.attempts) {
+    broken_payment(payment, "status", "does not have the status and attempts its change records");
+  }
+  if (!payment_transition_allowed(change.from, change.to)) {
+    broken_payment(payment, "status",
+                   fmt::format("cannot move from {} to {}", to_string(change.from), to_string(change.to)));
+  }
+  if (change.reason.size() > k_max_payment_reason_bytes) {
+    broken_payment(payment, "reason", "has a change whose reason is beyond its limit");
+  }
+}
+
+void check_payment_update(const Payment& stored, const Payment& next, const PaymentChange& change) {
+  check_payment_change(next, change);
+  if (stored.version != next.version - 1) {
+    broken_payment(stored, "version", fmt::format("is at version {}, not {}", stored.version, next.version - 1));
+  }
+  if (stored.status != change.from) {
+    broken_payment(stored, "status", fmt::format("is {}, not {}", to_string(stored.status), to_string(change.from)));
+  }
+  if (const std::string_view field = changed_identity(stored, next); !field.empty()) {
+    broken_payment(stored, field, "keeps this field from its creation on");
+  }
+}
+
+void duplicate_request_key() {
+  throw InvariantViolation("idempotency_key", "another payment holds this request idempotency key");
+}
+
+void missing_payment(const PaymentId& id) {
+  throw InvariantViolation("payment_id", fmt::format("payment '{}' does not exist", id.str()));
 }
 
 }  // namespace billing::detail::integrity

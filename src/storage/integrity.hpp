@@ -11,6 +11,7 @@
 #include "billing/entry.hpp"
 #include "billing/job.hpp"
 #include "billing/order.hpp"
+#include "billing/payment.hpp"
 
 namespace billing::detail::integrity {
 
@@ -58,5 +59,28 @@ void check_job_update(const Job& stored, const Job& next);
 
 /// A write named a job that is not stored.
 [[noreturn]] void missing_job(const JobId& id);
+
+/// For a payment about to be inserted: VALIDATED at version 1 with no attempt, created when updated, and
+/// a row check_payment_change() would accept (the fields below).
+void check_new_payment(const Payment& payment);
+
+/// For a payment row about to be stored by a status change, before the stored row is looked at: a status
+/// in the enum; an amount above zero; max_attempts in 1..k_max_job_attempts and attempts at most that;
+/// exactly one of card and bank_account, each well formed; a fingerprint empty or 64 lower-case hex
+/// digits; the texts within their limits; a processed time exactly when PROCESSED and a ledger entry only
+/// then; a charge start while PROCESSING and an attempt made in every status but VALIDATED. And `change` says payment.id from -> payment.status at payment.version (2 or
+/// later) with payment.attempts, and k_payment_transitions allows it.
+void check_payment_change(const Payment& payment, const PaymentChange& change);
+
+/// For `next` about to replace `stored` by `change`: check_payment_change(next, change), then `stored` is at
+/// version next.version - 1 in status change.from (field "version", "status"), and the two agree on every
+/// field that never changes (the field named).
+void check_payment_update(const Payment& stored, const Payment& next, const PaymentChange& change);
+
+/// Another payment holds this request idempotency key (field "idempotency_key").
+[[noreturn]] void duplicate_request_key();
+
+/// A write named a payment that is not stored (field "payment_id").
+[[noreturn]] void missing_payment(const PaymentId& id);
 
 }  // namespace billing::detail::integrity

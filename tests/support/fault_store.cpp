@@ -10,6 +10,7 @@
 #include "billing/storage/idempotency_repository.hpp"
 #include "billing/storage/job_repository.hpp"
 #include "billing/storage/order_repository.hpp"
+#include "billing/storage/payment_repository.hpp"
 #include "billing/storage/ledger_repository.hpp"
 
 namespace billing::test {
@@ -225,6 +226,40 @@ class FaultJobs final : public JobRepository {
   SlotPtr slot_;
 };
 
+class FaultPayments final : public PaymentRepository {
+ public:
+  FaultPayments(PaymentRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  bool insert(const Payment& payment) override {
+    slot_->before("payments.insert");
+    return inner_.insert(payment);
+  }
+  std::optional<Payment> find(const PaymentId& id) override {
+    slot_->before("payments.find");
+    return inner_.find(id);
+  }
+  std::optional<Payment> find_by_request_key(std::string_view key) override {
+    slot_->before("payments.find_by_request_key");
+    return inner_.find_by_request_key(key);
+  }
+  void update(const Payment& payment, const PaymentChange& change) override {
+    slot_->before("payments.update");
+    inner_.update(payment, change);
+  }
+  std::vector<PaymentChange> history(const PaymentId& id) override {
+    slot_->before("payments.history");
+    return inner_.history(id);
+  }
+  std::vector<Payment> list(const PaymentFilter& filter, const std::string& after, std::size_t limit) override {
+    slot_->before("payments.list");
+    return inner_.list(filter, after, limit);
+  }
+
+ private:
+  PaymentRepository& inner_;
+  SlotPtr slot_;
+};
+
 // Each wrapper is made on first use and kept, so that an accessor returns the same object for the
 // life of the transaction, as the wrapped one's does. The accessors themselves reach no storage and
 // call no hook.
@@ -243,6 +278,7 @@ class FaultTransaction final : public Transaction {
   [[nodiscard]] IdempotencyRepository& idempotency() override { return wrapped(idempotency_, inner_->idempotency()); }
   [[nodiscard]] OrderRepository& orders() override { return wrapped(orders_, inner_->orders()); }
   [[nodiscard]] JobRepository& jobs() override { return wrapped(jobs_, inner_->jobs()); }
+  [[nodiscard]] PaymentRepository& payments() override { return wrapped(payments_, inner_->payments()); }
 
  private:
   template <class Wrapper, class Repository>
@@ -258,6 +294,7 @@ class FaultTransaction final : public Transaction {
   std::optional<FaultIdempotency> idempotency_;
   std::optional<FaultOrders> orders_;
   std::optional<FaultJobs> jobs_;
+  std::optional<FaultPayments> payments_;
 };
 
 }  // namespace

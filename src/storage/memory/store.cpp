@@ -13,6 +13,7 @@
 #include "jobs.hpp"
 #include "ledger.hpp"
 #include "orders.hpp"
+#include "payments.hpp"
 
 namespace billing {
 namespace {
@@ -25,6 +26,7 @@ struct Tables {
   IdempotencyTable idempotency;
   OrderTable orders;
   JobTable jobs;
+  PaymentTable payments;
 };
 
 class MemoryStore;
@@ -47,6 +49,7 @@ class MemoryTransaction final : public Transaction {
     idempotency_.emplace(session_, tables.idempotency);
     orders_.emplace(session_, tables.orders);
     jobs_.emplace(session_, tables.jobs);
+    payments_.emplace(session_, tables.payments);
   }
 
   ~MemoryTransaction() override {
@@ -65,6 +68,7 @@ class MemoryTransaction final : public Transaction {
   IdempotencyRepository& idempotency() override { return *idempotency_; }
   OrderRepository& orders() override { return *orders_; }
   JobRepository& jobs() override { return *jobs_; }
+  PaymentRepository& payments() override { return *payments_; }
 
  private:
   void release() noexcept {
@@ -81,6 +85,7 @@ class MemoryTransaction final : public Transaction {
   std::optional<Idempotency> idempotency_;
   std::optional<Orders> orders_;
   std::optional<Jobs> jobs_;
+  std::optional<Payments> payments_;
 };
 
 class MemoryStore final : public Store {

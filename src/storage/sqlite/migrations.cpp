@@ -80,6 +80,10 @@ constexpr Migration k_migrations[] = {
         5,
 #include "migrations/v5_jobs.inc"
     },
+    {
+        6,
+#include "migrations/v6_payments.inc"
+    },
 };
 static_assert(std::size(k_migrations) == k_schema_version);
 

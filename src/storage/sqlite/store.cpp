@@ -16,6 +16,7 @@
 #include "ledger.hpp"
 #include "migrations.hpp"
 #include "orders.hpp"
+#include "payments.hpp"
 #include "pool.hpp"
 #include "session.hpp"
 #include "testing.hpp"
@@ -66,6 +67,7 @@ class SqliteTransaction final : public Transaction {
   [[nodiscard]] IdempotencyRepository& idempotency() override { return idempotency_; }
   [[nodiscard]] OrderRepository& orders() override { return orders_; }
   [[nodiscard]] JobRepository& jobs() override { return jobs_; }
+  [[nodiscard]] PaymentRepository& payments() override { return payments_; }
 
   [[nodiscard]] Connection& connection() { return session_.read(); }
 
@@ -85,6 +87,7 @@ class SqliteTransaction final : public Transaction {
   Idempotency idempotency_{session_};
   Orders orders_{session_};
   Jobs jobs_{session_};
+  Payments payments_{session_};
 };
 
 class SqliteStore final : public Store {
