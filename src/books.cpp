@@ -59,7 +59,10 @@ Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, s
       ledger_(*context_),
       idempotency_(*context_),
       orders_(*context_),
-      jobs_(*context_) {}
+      jobs_(*context_),
+      plans_(*context_, usage_),
+      quotas_(*context_, plans_, usage_),
+      api_keys_(*context_, plans_) {}
 
 Books::~Books() = default;
 

@@ -24,6 +24,7 @@
 #include "billing/jobs.hpp"
 #include "billing/ledger.hpp"
 #include "billing/orders.hpp"
+#include "billing/plans.hpp"
 #include "billing/storage/store.hpp"
 
 namespace billing {
@@ -72,6 +73,9 @@ class Books {
   [[nodiscard]] Idempotency& idempotency() noexcept { return idempotency_; }
   [[nodiscard]] Orders& orders() noexcept { return orders_; }
   [[nodiscard]] Jobs& jobs() noexcept { return jobs_; }
+  [[nodiscard]] Plans& plans() noexcept { return plans_; }
+  [[nodiscard]] Quotas& quotas() noexcept { return quotas_; }
+  [[nodiscard]] ApiKeys& api_keys() noexcept { return api_keys_; }
 
   /// Opens a write unit of work for this thread. Throws Misuse when this thread already has one that has
   /// not ended (open, or committed and not yet destroyed).
@@ -87,6 +91,9 @@ class Books {
   Idempotency idempotency_;
   Orders orders_;
   Jobs jobs_;
+  Plans plans_;
+  Quotas quotas_;
+  ApiKeys api_keys_;
 };
 
 }  // namespace billing

@@ -325,4 +325,20 @@ void missing_payment(const PaymentId& id) {
   throw InvariantViolation("payment_id", fmt::format("payment '{}' does not exist", id.str()));
 }
 
+void check_quota_state(const QuotaState& state) {
+  if (state.plan.empty() || state.subject.empty()) throw InvariantViolation("plan", "a quota state without its plan or subject");
+  if (state.tokens < 0) throw InvariantViolation("tokens", "a bucket with fewer than zero tokens");
+  if (state.used > state.allowed_total) {
+    throw InvariantViolation("used", "more units used in the period than allowed over all time");
+  }
+}
+
+void missing_plan(std::string_view code) {
+  throw InvariantViolation("plan", fmt::format("no plan has the code '{}'", code));
+}
+
+void missing_api_key(const ApiKeyId& id) {
+  throw InvariantViolation("key_id", fmt::format("no active API key has the id '{}'", id.str()));
+}
+
 }  // namespace billing::detail::integrity

@@ -12,6 +12,7 @@
 #include "billing/job.hpp"
 #include "billing/order.hpp"
 #include "billing/payment.hpp"
+#include "billing/storage/plan_repository.hpp"
 
 namespace billing::detail::integrity {
 
@@ -83,4 +84,14 @@ void check_payment_update(const Payment& stored, const Payment& next, const Paym
 /// A write named a payment that is not stored (field "payment_id").
 [[noreturn]] void missing_payment(const PaymentId& id);
 
+
+/// For a quota state about to be stored: a plan code and subject, tokens of 0 or more, and no more units in
+/// the period than over all time (field "tokens" or "used").
+void check_quota_state(const QuotaState& state);
+
+/// A write named a plan that is not stored (field "plan").
+[[noreturn]] void missing_plan(std::string_view code);
+
+/// A write named an API key that is not stored or not active (field "key_id").
+[[noreturn]] void missing_api_key(const ApiKeyId& id);
 }  // namespace billing::detail::integrity

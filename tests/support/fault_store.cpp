@@ -11,6 +11,7 @@
 #include "billing/storage/job_repository.hpp"
 #include "billing/storage/order_repository.hpp"
 #include "billing/storage/payment_repository.hpp"
+#include "billing/storage/plan_repository.hpp"
 #include "billing/storage/ledger_repository.hpp"
 
 namespace billing::test {
@@ -258,6 +259,62 @@ class FaultPayments final : public PaymentRepository {
  private:
   PaymentRepository& inner_;
   SlotPtr slot_;
+class FaultPlans final : public PlanRepository {
+ public:
+  FaultPlans(PlanRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  bool insert_plan(const StoredPlan& plan) override {
+    slot_->before("plans.insert_plan");
+    return inner_.insert_plan(plan);
+  }
+  std::optional<StoredPlan> find_plan(std::string_view code) override {
+    slot_->before("plans.find_plan");
+    return inner_.find_plan(code);
+  }
+  std::vector<StoredPlan> plans(const std::string& after, std::size_t limit) override {
+    slot_->before("plans.plans");
+    return inner_.plans(after, limit);
+  }
+  std::optional<QuotaState> find_quota(std::string_view plan, std::string_view subject) override {
+    slot_->before("plans.find_quota");
+    return inner_.find_quota(plan, subject);
+  }
+  void put_quota(const QuotaState& state) override {
+    slot_->before("plans.put_quota");
+    inner_.put_quota(state);
+  }
+  bool request_seen(std::string_view plan, std::string_view subject, std::string_view request_id) override {
+    slot_->before("plans.request_seen");
+    return inner_.request_seen(plan, subject, request_id);
+  }
+  void insert_request(std::string_view plan, std::string_view subject, std::string_view request_id,
+                      Timestamp at) override {
+    slot_->before("plans.insert_request");
+    inner_.insert_request(plan, subject, request_id, at);
+  }
+  bool insert_key(const StoredApiKey& key) override {
+    slot_->before("plans.insert_key");
+    return inner_.insert_key(key);
+  }
+  std::optional<StoredApiKey> find_key(const ApiKeyId& id) override {
+    slot_->before("plans.find_key");
+    return inner_.find_key(id);
+  }
+  std::vector<ApiKey> keys(const std::optional<std::string>& subject, const std::string& after,
+                           std::size_t limit) override {
+    slot_->before("plans.keys");
+    return inner_.keys(subject, after, limit);
+  }
+  void revoke_key(const ApiKeyId& id, Timestamp at) override {
+    slot_->before("plans.revoke_key");
+    inner_.revoke_key(id, at);
+  }
+
+ private:
+  PlanRepository& inner_;
+  SlotPtr slot_;
+};
+
 };
 
 // Each wrapper is made on first use and kept, so that an accessor returns the same object for the
@@ -279,6 +336,7 @@ class FaultTransaction final : public Transaction {
   [[nodiscard]] OrderRepository& orders() override { return wrapped(orders_, inner_->orders()); }
   [[nodiscard]] JobRepository& jobs() override { return wrapped(jobs_, inner_->jobs()); }
   [[nodiscard]] PaymentRepository& payments() override { return wrapped(payments_, inner_->payments()); }
+  [[nodiscard]] PlanRepository& plans() override { return wrapped(plans_, inner_->plans()); }
 
  private:
   template <class Wrapper, class Repository>
@@ -295,6 +353,7 @@ class FaultTransaction final : public Transaction {
   std::optional<FaultOrders> orders_;
   std::optional<FaultJobs> jobs_;
   std::optional<FaultPayments> payments_;
+  std::optional<FaultPlans> plans_;
 };
 
 }  // namespace

@@ -19,6 +19,7 @@ class LedgerRepository;
 class IdempotencyRepository;
 class OrderRepository;
 class JobRepository;
+class PlanRepository;
 
 /// Read-only or read-write.
 enum class Access : std::uint8_t { read, write };
@@ -39,6 +40,7 @@ class Transaction {
   [[nodiscard]] virtual IdempotencyRepository& idempotency() = 0;
   [[nodiscard]] virtual OrderRepository& orders() = 0;
   [[nodiscard]] virtual JobRepository& jobs() = 0;
+  [[nodiscard]] virtual PlanRepository& plans() = 0;
 };
 
 /// A storage engine.

@@ -14,6 +14,7 @@
 #include "ledger.hpp"
 #include "orders.hpp"
 #include "payments.hpp"
+#include "plans.hpp"
 
 namespace billing {
 namespace {
@@ -27,6 +28,7 @@ struct Tables {
   OrderTable orders;
   JobTable jobs;
   PaymentTable payments;
+  PlanTable plans;
 };
 
 class MemoryStore;
@@ -50,6 +52,7 @@ class MemoryTransaction final : public Transaction {
     orders_.emplace(session_, tables.orders);
     jobs_.emplace(session_, tables.jobs);
     payments_.emplace(session_, tables.payments);
+    plans_.emplace(session_, tables.plans);
   }
 
   ~MemoryTransaction() override {
@@ -69,6 +72,7 @@ class MemoryTransaction final : public Transaction {
   OrderRepository& orders() override { return *orders_; }
   JobRepository& jobs() override { return *jobs_; }
   PaymentRepository& payments() override { return *payments_; }
+  PlanRepository& plans() override { return *plans_; }
 
  private:
   void release() noexcept {
@@ -86,6 +90,7 @@ class MemoryTransaction final : public Transaction {
   std::optional<Orders> orders_;
   std::optional<Jobs> jobs_;
   std::optional<Payments> payments_;
+  std::optional<Plans> plans_;
 };
 
 class MemoryStore final : public Store {

@@ -84,6 +84,10 @@ constexpr Migration k_migrations[] = {
         6,
 #include "migrations/v6_payments.inc"
     },
+    {
+        8,
+#include "migrations/v8_plans.inc"
+    },
 };
 static_assert(std::size(k_migrations) == k_schema_version);
 

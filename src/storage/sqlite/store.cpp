@@ -17,6 +17,7 @@
 #include "migrations.hpp"
 #include "orders.hpp"
 #include "payments.hpp"
+#include "plans.hpp"
 #include "pool.hpp"
 #include "session.hpp"
 #include "testing.hpp"
@@ -68,6 +69,7 @@ class SqliteTransaction final : public Transaction {
   [[nodiscard]] OrderRepository& orders() override { return orders_; }
   [[nodiscard]] JobRepository& jobs() override { return jobs_; }
   [[nodiscard]] PaymentRepository& payments() override { return payments_; }
+  [[nodiscard]] PlanRepository& plans() override { return plans_; }
 
   [[nodiscard]] Connection& connection() { return session_.read(); }
 
@@ -88,6 +90,7 @@ class SqliteTransaction final : public Transaction {
   Orders orders_{session_};
   Jobs jobs_{session_};
   Payments payments_{session_};
+  Plans plans_{session_};
 };
 
 class SqliteStore final : public Store {
