@@ -6,7 +6,9 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace billing::test {
@@ -43,6 +45,21 @@ class RawSqlite {
  private:
   sqlite3* db_ = nullptr;
 };
+
+/// An INSERT into `table` of a row whose id is `id` and whose other columns are `defaults` (column, SQL value),
+/// in their order, with `overrides` replacing some of them.
+inline std::string insert_row(const std::string& table, const std::string& id,
+                              const std::vector<std::pair<std::string, std::string>>& defaults,
+                              const std::map<std::string, std::string>& overrides) {
+  std::string columns = "id";
+  std::string values = "'" + id + "'";
+  for (const auto& [column, value] : defaults) {
+    const auto override = overrides.find(column);
+    columns += ", " + column;
+    values += ", " + (override != overrides.end() ? override->second : value);
+  }
+  return "INSERT INTO " + table + " (" + columns + ") VALUES (" + values + ")";
+}
 
 /// Runs every probe on the file at `path`, with foreign keys on, once with recursive_triggers off and once on,
 /// and checks that each fails with a constraint (a CHECK, a key or a trigger). Returns how many runs were

@@ -36,14 +36,7 @@ std::string insert_job(const std::string& id, const std::map<std::string, std::s
       {"max_attempts", "3"}, {"run_at", "0"},       {"lease_expires_at", "NULL"}, {"worker", "''"},
       {"token", "''"},     {"last_error", "''"},    {"dedup_key", "NULL"},   {"created_at", "0"},
       {"updated_at", "0"}};
-  std::string columns = "id";
-  std::string values = "'" + id + "'";
-  for (const auto& [column, value] : defaults) {
-    const auto override = overrides.find(column);
-    columns += ", " + column;
-    values += ", " + (override != overrides.end() ? override->second : value);
-  }
-  return fmt::format("INSERT INTO jobs ({}) VALUES ({})", columns, values);
+  return test::insert_row("jobs", id, defaults, overrides);
 }
 
 }  // namespace

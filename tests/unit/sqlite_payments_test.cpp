@@ -49,14 +49,7 @@ std::string insert_payment(const std::string& id, const std::map<std::string, st
       {"next_attempt_at", "NULL"}, {"attempt_started_at", "NULL"}, {"gateway_reference", "''"},
       {"failure_reason", "''"},    {"entry_id", "NULL"},      {"processed_at", "NULL"},
       {"version", "1"},            {"created_at", "0"},       {"updated_at", "0"}};
-  std::string columns = "id";
-  std::string values = "'" + id + "'";
-  for (const auto& [column, value] : defaults) {
-    const auto override = overrides.find(column);
-    columns += ", " + column;
-    values += ", " + (override != overrides.end() ? override->second : value);
-  }
-  return fmt::format("INSERT INTO payments ({}) VALUES ({})", columns, values);
+  return test::insert_row("payments", id, defaults, overrides);
 }
 
 // The overrides of insert_payment() that make it a bank payment: no card columns, a country and last four.
