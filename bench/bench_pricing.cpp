@@ -109,32 +109,31 @@ std::vector<Decimal> decimal_quantities() {
   return {quantities().begin(), quantities().end()};
 }
 
-// Price::amount: the same charge, its total only (no lines, no allocation).
-void graduated_amount(benchmark::State& state) {
+// `charge(price, quantity)` over the quantities, after checking that it agrees with the loop to the cent.
+template <class Charge>
+void charge_each(benchmark::State& state, Charge charge) {
   const Price price = api_month();
   const std::vector<Decimal> all = decimal_quantities();
-  for (std::size_t k = 0; k < all.size(); ++k) {  // both sides agree, to the cent
+  for (std::size_t k = 0; k < all.size(); ++k) {
     if (price.amount(all[k]).minor() != static_cast<std::int64_t>(graduated_by_hand(quantities()[k]))) std::abort();
   }
   std::size_t i = 0;
   const std::size_t before = billing::test::allocations_on_this_thread();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(price.amount(all[i++ % all.size()]));
+    benchmark::DoNotOptimize(charge(price, all[i++ % all.size()]));
   }
   report_allocations(state, before);
+}
+
+// Price::amount: the same charge, its total only (no lines, no allocation).
+void graduated_amount(benchmark::State& state) {
+  charge_each(state, [](const Price& price, const Decimal& quantity) { return price.amount(quantity); });
 }
 BENCHMARK(graduated_amount);
 
 // Price::charge: the total and a line per tier reached, as an invoice shows them (one vector of lines).
 void graduated_charge(benchmark::State& state) {
-  const Price price = api_month();
-  const std::vector<Decimal> all = decimal_quantities();
-  std::size_t i = 0;
-  const std::size_t before = billing::test::allocations_on_this_thread();
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(price.charge(all[i++ % all.size()]));
-  }
-  report_allocations(state, before);
+  charge_each(state, [](const Price& price, const Decimal& quantity) { return price.charge(quantity); });
 }
 BENCHMARK(graduated_charge);
 

@@ -100,19 +100,16 @@ struct Split {
   Magnitude remainder;
 };
 
-// The scales of one charge: S, D and the shifts that bring each part of a line to S.
+// The powers of ten of one charge that bring each part of a line to the exact scale S, and split it.
 struct Scales {
-  int quantity;            // Qs
-  Magnitude unit_shift;    // 10^(S - Qs - P): quantity x unit price to S
-  Magnitude fee_shift;     // 10^(S - P): a tier's flat fee to S
-  Magnitude money_shift;   // 10^(S - currency places): minor units to S
-  Magnitude divisor;       // D, the same as money_shift
+  Magnitude unit_shift;  // 10^(S - Qs - P): quantity x unit price to S
+  Magnitude fee_shift;   // 10^(S - P): a tier's flat fee to S
+  Magnitude divisor;     // D = 10^(S - currency places): what splits S into minor units, and brings them to S
 };
 
 Scales scales_for(int quantity_scale, int price_scale, int currency_places) {
   const int exact = std::max(quantity_scale + price_scale, currency_places);
-  const Magnitude divisor = pow10(exact - currency_places);
-  return {quantity_scale, pow10(exact - quantity_scale - price_scale), pow10(exact - price_scale), divisor, divisor};
+  return {pow10(exact - quantity_scale - price_scale), pow10(exact - price_scale), pow10(exact - currency_places)};
 }
 
 Split split_minor(std::int64_t minor) { return {minor, 0}; }
@@ -431,7 +428,7 @@ struct Run {
   void percentage(const PercentageTerms& terms) const {
     const std::int64_t fixed = terms.fixed_fee ? terms.fixed_fee->minor() : 0;
     const Split exact = split(quantity.value, scaled[0].unit_price, scales.unit_shift, static_cast<Magnitude>(fixed),
-                              scales.money_shift, scales.divisor);
+                              scales.divisor, scales.divisor);
     tally.add(exact, [&](Money amount) {
       return ChargeLine{.kind = LineKind::percentage,
                         .quantity = scaled_decimal(quantity.value, quantity.scale),

@@ -62,6 +62,17 @@ std::vector<Tier> stripe_flat_rates() {
           tier(std::nullopt, "1", "50")};
 }
 
+// Stripe's fonts, 1, 5, 6, 20 and 25, charged by `price`: the amounts of charge() and amount(), which agree.
+std::vector<Money> typographic_totals(const Price& price) {
+  std::vector<Money> out;
+  for (const char* fonts : {"1", "5", "6", "20", "25"}) {
+    const Money amount = price.charge(d(fonts)).amount;
+    CHECK(price.amount(d(fonts)) == amount);
+    out.push_back(amount);
+  }
+  return out;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------------------------ the published examples
@@ -71,18 +82,10 @@ TEST_CASE("Stripe, tiered pricing, volume: 1 -> 7, 5 -> 35, 6 -> 39, 20 -> 120, 
   // 7 USD, 6-10 at 6.5 USD, 11+ at 6 USD; "a customer with 5 fonts is charged 35 USD (5 x 7 USD) ... 6 fonts ...
   // 39 USD (6 x 6.5 USD)", and the table of totals.
   const Price price = Price::volume(typographic(), k_usd);
-  const std::pair<const char*, const char*> table[] = {{"1", "7"}, {"5", "35"}, {"6", "39"}, {"20", "120"},
-                                                       {"25", "150"}};
-  for (const auto& row : table) {
-    const char* fonts = row.first;  // not a structured binding: clang 14 cannot capture one in CAPTURE
-    const char* total = row.second;
-    CAPTURE(fonts);
-    const Charge charge = price.charge(d(fonts));
-    CHECK(charge.amount == usd(total));
-    REQUIRE(charge.lines.size() == 1);  // the whole quantity at one tier's unit price
-    CHECK(charge.lines[0].quantity == d(fonts));
-  }
+  CHECK(typographic_totals(price) == std::vector<Money>{usd("7"), usd("35"), usd("39"), usd("120"), usd("150")});
   const Charge six = price.charge(d("6"));
+  REQUIRE(six.lines.size() == 1);  // the whole quantity at one tier's unit price
+  CHECK(six.lines[0].quantity == d("6"));
   CHECK(six.lines[0].tier == 1u);
   CHECK(six.lines[0].unit_price == d("6.5"));
   CHECK(six.lines[0].start == d("5"));
@@ -94,15 +97,8 @@ TEST_CASE("Stripe, tiered pricing, graduated: 1 -> 7, 5 -> 35, 6 -> 41.5, 20 -> 
   // "They charge a customer with 6 fonts 41.5 USD, 35 USD for the first 5 fonts and 6.5 USD for the 6th font",
   // and the table of totals.
   const Price price = Price::graduated(typographic(), k_usd);
-  const std::pair<const char*, const char*> table[] = {{"1", "7"}, {"5", "35"}, {"6", "41.5"}, {"20", "127.5"},
-                                                       {"25", "157.5"}};
-  for (const auto& row : table) {
-    const char* fonts = row.first;  // not a structured binding: clang 14 cannot capture one in CAPTURE
-    const char* total = row.second;
-    CAPTURE(fonts);
-    CHECK(price.charge(d(fonts)).amount == usd(total));
-    CHECK(price.amount(d(fonts)) == usd(total));
-  }
+  CHECK(typographic_totals(price) ==
+        std::vector<Money>{usd("7"), usd("35"), usd("41.5"), usd("127.5"), usd("157.5")});
   const Charge six = price.charge(d("6"));
   CHECK(line_minors(six) == std::vector<std::int64_t>{3500, 650});
   CHECK(six.lines[0].quantity == d("5"));
@@ -515,6 +511,14 @@ TEST_CASE("overflow is an error naming quantity, never a wrap, at every edge") {
   const Money largest = Money::from_minor(Money::k_max_minor, k_usd);
   CHECK(Price::flat(largest).charge(d("0")).amount == largest);
   CHECK(Price::per_unit(d("0"), k_usd).with_minimum(largest).charge(d("5")).amount == largest);
+}
+
+TEST_CASE("a unit of 18 places charges exactly through the wide path") {
+  // S = 18 places: quantity x unit price x 10^18 passes 128 bits, and 1.5 units are 1.5 x 10^18 minor units.
+  const Currency unit = Currency::register_unit("PRICING_TEST_18", 18, "Pricing test unit");
+  CHECK(Price::per_unit(d("0.5"), unit).charge(d("3")).amount.minor() == 1'500'000'000'000'000'000);
+  CHECK(Price::per_unit(d("0.000001"), unit).charge(d("0.000001")).amount.minor() == 1'000'000);  // 10^-12
+  CHECK(field_of<Overflow>([&] { (void)Price::per_unit(d("10"), unit).charge(d("1")); }) == "quantity");
 }
 
 TEST_CASE("a line whose exact amount passes 128 bits on the way is still exact") {
