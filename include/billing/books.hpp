@@ -24,6 +24,7 @@
 #include "billing/jobs.hpp"
 #include "billing/ledger.hpp"
 #include "billing/orders.hpp"
+#include "billing/payments.hpp"
 #include "billing/plans.hpp"
 #include "billing/storage/store.hpp"
 
@@ -73,6 +74,7 @@ class Books {
   [[nodiscard]] Idempotency& idempotency() noexcept { return idempotency_; }
   [[nodiscard]] Orders& orders() noexcept { return orders_; }
   [[nodiscard]] Jobs& jobs() noexcept { return jobs_; }
+  [[nodiscard]] Payments& payments() noexcept { return payments_; }
   [[nodiscard]] Plans& plans() noexcept { return plans_; }
   [[nodiscard]] Quotas& quotas() noexcept { return quotas_; }
   [[nodiscard]] ApiKeys& api_keys() noexcept { return api_keys_; }
@@ -91,6 +93,7 @@ class Books {
   Idempotency idempotency_;
   Orders orders_;
   Jobs jobs_;
+  Payments payments_;
   Plans plans_;
   Quotas quotas_;
   ApiKeys api_keys_;

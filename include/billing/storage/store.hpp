@@ -19,6 +19,7 @@ class LedgerRepository;
 class IdempotencyRepository;
 class OrderRepository;
 class JobRepository;
+class PaymentRepository;
 class PlanRepository;
 
 /// Read-only or read-write.
@@ -40,6 +41,7 @@ class Transaction {
   [[nodiscard]] virtual IdempotencyRepository& idempotency() = 0;
   [[nodiscard]] virtual OrderRepository& orders() = 0;
   [[nodiscard]] virtual JobRepository& jobs() = 0;
+  [[nodiscard]] virtual PaymentRepository& payments() = 0;
   [[nodiscard]] virtual PlanRepository& plans() = 0;
 };
 
