@@ -296,6 +296,15 @@ void bind_books(py::module_& m) {
       .def_property_readonly(
           "payments", [](PyBooks& books) -> auto& { return books.payments(); },
           py::return_value_policy::reference_internal, "The Payments (the payment life cycle) of these books.")
+      .def_property_readonly(
+          "plans", [](PyBooks& books) -> auto& { return books.plans(); }, py::return_value_policy::reference_internal,
+          "The Plans (immutable plans: fees, quotas, rate limits, usage charges) of these books.")
+      .def_property_readonly(
+          "quotas", [](PyBooks& books) -> auto& { return books.quotas(); }, py::return_value_policy::reference_internal,
+          "The Quotas (quota and rate-limit checks kept in the store) of these books.")
+      .def_property_readonly(
+          "api_keys", [](PyBooks& books) -> auto& { return books.api_keys(); },
+          py::return_value_policy::reference_internal, "The ApiKeys of these books.")
       .def("__repr__", &PyBooks::repr)
       .def("idempotent", &idempotent, py::arg("key"), py::arg("request"), py::arg("work"), py::kw_only(),
            py::arg("scope") = "",

@@ -121,5 +121,10 @@ BILLING_PYTHON_ENUM(billing::ScriptStep, "ScriptStep")
 BILLING_PYTHON_ENUM(billing::PriceModel, "PriceModel")
 BILLING_PYTHON_ENUM(billing::RoundAt, "RoundAt")
 BILLING_PYTHON_ENUM(billing::LineKind, "LineKind")
+BILLING_PYTHON_ENUM(billing::PlanInterval, "PlanInterval")
+BILLING_PYTHON_ENUM(billing::PlanResult, "PlanResult")
+BILLING_PYTHON_ENUM(billing::QuotaReason, "QuotaReason")
+BILLING_PYTHON_ENUM(billing::ApiKeyStatus, "ApiKeyStatus")
+BILLING_PYTHON_ENUM(billing::RevokeResult, "RevokeResult")
 
 #undef BILLING_PYTHON_ENUM

@@ -21,6 +21,8 @@ void bind_jobs(py::module_& m);
 void bind_payments(py::module_& m);
 void bind_payment_types(py::module_& m);
 void bind_payment_service(py::module_& m);
+void bind_plan_types(py::module_& m);
+void bind_plans(py::module_& m);
 void bind_books(py::module_& m);
 void install_guard(py::module_& m);
 }  // namespace billing::python
@@ -47,6 +49,8 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_payments(m);
   billing::python::bind_payment_types(m);
   billing::python::bind_payment_service(m);
+  billing::python::bind_plan_types(m);
+  billing::python::bind_plans(m);
   billing::python::bind_books(m);
   billing::python::install_guard(m);  // last: it guards every function bound above
   m.attr("__name__") = "billing._billing";

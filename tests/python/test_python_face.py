@@ -189,6 +189,9 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "Payment": charged.payment, "PaymentChange": books.payments.history("pay-1")[0], "PaymentGateway": gateway,
         "PaymentMethod": gateway.methods[0], "PaymentOutcome": charged, "PaymentPage": books.payments.list(),
         "Payments": books.payments, "ScriptedCharge": gateway.inner.charges[0], "ScriptedGateway": gateway.inner,
+        "PlanOutcome": (made := books.plans.create("pro", "USD", rate_per_second=10)),
+        "Plan": made.plan, "Plans": books.plans, "Quotas": books.quotas, "ApiKeys": books.api_keys,
+        "QuotaDecision": books.quotas.consume("key_1", "pro"), "ApiKey": books.api_keys.create("key_1", "pro")[0],
     }
 
 
@@ -253,7 +256,8 @@ def test_the_enums_the_stubs_name() -> None:
                      "OrderResult", "OrderStatus", "PostResult", "RoundingMode", "Side", "StatusResult",
                      "CardBrand", "ValidationCode", "JobStatus", "EnqueueResult", "CompleteResult", "FailResult",
                      "PriceModel", "RoundAt", "LineKind",
-                     "RedriveResult", "PaymentStatus", "PaymentResult", "ChargeStatus", "ScriptStep"}
+                     "RedriveResult", "PaymentStatus", "PaymentResult", "ChargeStatus", "ScriptStep",
+                     "PlanInterval", "PlanResult", "QuotaReason", "ApiKeyStatus", "RevokeResult"}
 
 
 def test_a_member_round_trips_through_cpp(shop: billing.Books) -> None:
