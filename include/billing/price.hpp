@@ -220,13 +220,17 @@ class Price {
   /// The amount charge(quantity) returns, without building its lines (no allocation); the same failures.
   [[nodiscard]] Money amount(const Decimal& quantity) const;
 
+  /// Which model this is: the index of terms().
   [[nodiscard]] PriceModel model() const noexcept { return static_cast<PriceModel>(terms_.index()); }
+  /// The terms as given to the factory (a std::variant; std::get<GraduatedTerms>(price.terms()).tiers).
   [[nodiscard]] const PriceTerms& terms() const noexcept { return terms_; }
+  /// The currency of every amount the price charges.
   [[nodiscard]] Currency currency() const noexcept { return currency_; }
   /// The tiers of a graduated or volume price; empty for the other models.
   [[nodiscard]] std::span<const Tier> tiers() const noexcept;
   /// The minimum per period, if any (with_minimum).
   [[nodiscard]] const std::optional<Money>& period_minimum() const noexcept { return period_minimum_; }
+  /// How and when it rounds (with_rounding); Rounding{} by default.
   [[nodiscard]] Rounding rounding() const noexcept { return rounding_; }
 
   /// Equal terms (by value: 6.5 == 6.50), currency, minimum and rounding.
@@ -249,6 +253,7 @@ class Price {
   std::vector<detail::ScaledTier> scaled_{};
 };
 
+/// The lower-case names of the values, as Python's enum values spell them: "per_unit", "total", "minimum_true_up".
 [[nodiscard]] std::string_view to_string(PriceModel model) noexcept;
 [[nodiscard]] std::string_view to_string(RoundAt at) noexcept;
 [[nodiscard]] std::string_view to_string(LineKind kind) noexcept;
