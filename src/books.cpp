@@ -61,6 +61,7 @@ Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, s
       orders_(*context_),
       jobs_(*context_),
       payments_(*context_, accounts_, ledger_, jobs_),
+      usage_(*context_),
       plans_(*context_, usage_),
       quotas_(*context_, plans_, usage_),
       api_keys_(*context_, plans_) {}

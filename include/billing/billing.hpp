@@ -15,6 +15,7 @@
 #include "billing/job.hpp"
 #include "billing/jobs.hpp"
 #include "billing/ledger.hpp"
+#include "billing/meter.hpp"
 #include "billing/money.hpp"
 #include "billing/order.hpp"
 #include "billing/orders.hpp"
@@ -36,7 +37,9 @@
 #include "billing/storage/payment_repository.hpp"
 #include "billing/storage/plan_repository.hpp"
 #include "billing/storage/store.hpp"
+#include "billing/storage/usage_repository.hpp"
 #include "billing/time.hpp"
+#include "billing/usage.hpp"
 #include "billing/version.hpp"
 
 // The SQLite adapter is its own library (billing::sqlite): include "billing/storage/sqlite.hpp" to use it.

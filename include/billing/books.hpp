@@ -27,6 +27,7 @@
 #include "billing/payments.hpp"
 #include "billing/plans.hpp"
 #include "billing/storage/store.hpp"
+#include "billing/usage.hpp"
 
 namespace billing {
 
@@ -75,6 +76,7 @@ class Books {
   [[nodiscard]] Orders& orders() noexcept { return orders_; }
   [[nodiscard]] Jobs& jobs() noexcept { return jobs_; }
   [[nodiscard]] Payments& payments() noexcept { return payments_; }
+  [[nodiscard]] Usage& usage() noexcept { return usage_; }
   [[nodiscard]] Plans& plans() noexcept { return plans_; }
   [[nodiscard]] Quotas& quotas() noexcept { return quotas_; }
   [[nodiscard]] ApiKeys& api_keys() noexcept { return api_keys_; }
@@ -94,6 +96,7 @@ class Books {
   Orders orders_;
   Jobs jobs_;
   Payments payments_;
+  Usage usage_;
   Plans plans_;
   Quotas quotas_;
   ApiKeys api_keys_;

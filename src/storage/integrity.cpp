@@ -8,6 +8,7 @@
 #include "billing/email.hpp"
 #include "billing/error.hpp"
 #include "billing/ledger.hpp"
+#include "../usage/calendar.hpp"
 
 namespace billing::detail::integrity {
 
@@ -323,6 +324,78 @@ void duplicate_request_key() {
 
 void missing_payment(const PaymentId& id) {
   throw InvariantViolation("payment_id", fmt::format("payment '{}' does not exist", id.str()));
+}
+
+namespace {
+
+[[noreturn]] void broken_usage(std::string_view field, std::string_view why) {
+  throw InvariantViolation(std::string(field), std::string(why));
+}
+
+}  // namespace
+
+void check_meter(const Meter& meter) {
+  if (meter.code.empty() || meter.code.size() > k_max_meter_code_bytes) broken_usage("code", "a meter code out of bounds");
+  if (meter.aggregation > Aggregation::unique_count) broken_usage("aggregation", "an aggregation out of range");
+  if (meter.unit.size() > k_max_meter_unit_bytes) broken_usage("unit", "a meter unit beyond its limit");
+  if (meter.aggregation == Aggregation::unique_count && !meter.property) {
+    broken_usage("property", "a unique_count meter without a property");
+  }
+  if (meter.property && meter.group_by && *meter.property == *meter.group_by) {
+    broken_usage("group_by", "a meter that groups by the property it aggregates");
+  }
+}
+
+void check_usage_event(const StoredUsageEvent& stored, const Meter& meter) {
+  const UsageEvent& event = stored.recorded.event;
+  if (event.id.empty() || event.id.size() > k_max_event_id_bytes) broken_usage("event_id", "an event id out of bounds");
+  if (event.meter != meter.code) broken_usage("meter", fmt::format("event '{}' is not of its meter", event.id));
+  if (event.subject.empty() || event.subject.size() > k_max_subject_bytes) {
+    broken_usage("subject", fmt::format("event '{}' has a subject out of bounds", event.id));
+  }
+  if (!event.at || *event.at < usage::k_first_at || !(*event.at < usage::k_end_at)) {
+    broken_usage("at", fmt::format("event '{}' has no time, or one outside 1970 to 2200", event.id));
+  }
+  if (event.properties.size() > k_max_event_properties) {
+    broken_usage("properties", fmt::format("event '{}' has too many properties", event.id));
+  }
+  if (stored.recorded.cancelled_at) broken_usage("cancelled_at", fmt::format("new event '{}' is cancelled", event.id));
+  if (stored.group.has_value() != meter.group_by.has_value()) {
+    broken_usage("group", fmt::format("event '{}' has a group exactly when its meter groups; this one breaks that",
+                                      event.id));
+  }
+}
+
+void check_usage_aggregate(const UsageAggregate& row) {
+  const UsageAggregateKey& key = row.key;
+  if (key.meter.empty() || key.subject.size() > k_max_subject_bytes) broken_usage("meter", "an aggregate key out of bounds");
+  if (key.period > UsagePeriod::month) broken_usage("period", "a period out of range");
+  const bool starts = key.period == UsagePeriod::all_time ? key.bucket_start == Timestamp::from_unix_micros(0)
+                                                          : usage::is_bucket_start(key.period, key.bucket_start);
+  if (!starts) broken_usage("bucket_start", "an aggregate whose bucket does not start its period");
+  if (row.count == 0) {
+    if (!row.sum.is_zero() || row.min || row.max || row.latest || row.latest_at || !row.latest_event_id.empty() ||
+        row.unique_count != 0) {
+      broken_usage("count", "an aggregate of no events that holds values");
+    }
+    return;
+  }
+  if (!row.min || !row.max || *row.max < *row.min) broken_usage("min", "an aggregate without a min no greater than its max");
+  if (!row.latest || !row.latest_at || row.latest_event_id.empty()) {
+    broken_usage("latest", "an aggregate of events without its latest value, time and event");
+  }
+  if (row.unique_count > row.count) broken_usage("unique_count", "more unique values than events");
+}
+
+void check_usage_totals(const UsageTotals& totals) {
+  if (totals.subjects > totals.events || ((totals.subjects == 0) != (totals.events == 0))) {
+    broken_usage("subjects", fmt::format("meter '{}' has {} subjects for {} events", totals.meter, totals.subjects,
+                                         totals.events));
+  }
+}
+
+void missing_usage_event(std::string_view id, std::string_view why) {
+  throw InvariantViolation("event_id", fmt::format("usage event '{}' {}", id, why));
 }
 
 void check_quota_state(const QuotaState& state) {

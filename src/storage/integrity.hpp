@@ -12,6 +12,7 @@
 #include "billing/job.hpp"
 #include "billing/order.hpp"
 #include "billing/payment.hpp"
+#include "billing/storage/usage_repository.hpp"
 #include "billing/storage/plan_repository.hpp"
 
 namespace billing::detail::integrity {
@@ -84,6 +85,24 @@ void check_payment_update(const Payment& stored, const Payment& next, const Paym
 /// A write named a payment that is not stored (field "payment_id").
 [[noreturn]] void missing_payment(const PaymentId& id);
 
+/// For a meter about to be stored: a code of 1 to k_max_meter_code_bytes, an Aggregation, a property for
+/// unique_count, and a group_by that is not the property.
+void check_meter(const Meter& meter);
+
+/// For a usage event about to be inserted: an id, meter and subject within their limits, a time, not
+/// cancelled, recorded at a time, and a group exactly when `meter` groups.
+void check_usage_event(const StoredUsageEvent& event, const Meter& meter);
+
+/// For an aggregate about to be stored: its bucket starts its period (the epoch for all time); with no
+/// events it has no sum, min, max, latest or unique values; with events it has a min no greater than its
+/// max, a latest value, time and event id, and at most as many unique values as events.
+void check_usage_aggregate(const UsageAggregate& aggregate);
+
+/// For a meter's totals about to be stored: no more subjects than events, and none of either without the other.
+void check_usage_totals(const UsageTotals& totals);
+
+/// A write named a usage event that is not stored, or one cancelled already (field "event_id").
+[[noreturn]] void missing_usage_event(std::string_view id, std::string_view why);
 
 /// For a quota state about to be stored: a plan code and subject, tokens of 0 or more, and no more units in
 /// the period than over all time (field "tokens" or "used").
@@ -94,4 +113,5 @@ void check_quota_state(const QuotaState& state);
 
 /// A write named an API key that is not stored or not active (field "key_id").
 [[noreturn]] void missing_api_key(const ApiKeyId& id);
+
 }  // namespace billing::detail::integrity

@@ -12,6 +12,7 @@
 #include "billing/storage/order_repository.hpp"
 #include "billing/storage/payment_repository.hpp"
 #include "billing/storage/plan_repository.hpp"
+#include "billing/storage/usage_repository.hpp"
 #include "billing/storage/ledger_repository.hpp"
 
 namespace billing::test {
@@ -259,6 +260,84 @@ class FaultPayments final : public PaymentRepository {
  private:
   PaymentRepository& inner_;
   SlotPtr slot_;
+};
+
+class FaultUsage final : public UsageRepository {
+ public:
+  FaultUsage(UsageRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  bool insert_meter(const Meter& meter) override {
+    slot_->before("usage.insert_meter");
+    return inner_.insert_meter(meter);
+  }
+  std::optional<Meter> find_meter(std::string_view code) override {
+    slot_->before("usage.find_meter");
+    return inner_.find_meter(code);
+  }
+  std::vector<Meter> meters() override {
+    slot_->before("usage.meters");
+    return inner_.meters();
+  }
+  bool event_exists(std::string_view id) override {
+    slot_->before("usage.event_exists");
+    return inner_.event_exists(id);
+  }
+  void insert_event(const StoredUsageEvent& event) override {
+    slot_->before("usage.insert_event");
+    inner_.insert_event(event);
+  }
+  std::optional<StoredUsageEvent> find_event(std::string_view id) override {
+    slot_->before("usage.find_event");
+    return inner_.find_event(id);
+  }
+  void mark_cancelled(std::string_view id, Timestamp at) override {
+    slot_->before("usage.mark_cancelled");
+    inner_.mark_cancelled(id, at);
+  }
+  std::vector<StoredUsageEvent> events(const UsageEventQuery& query, const std::optional<UsageEventCursor>& after,
+                                       std::size_t limit) override {
+    slot_->before("usage.events");
+    return inner_.events(query, after, limit);
+  }
+  std::optional<UsageAggregate> find_aggregate(const UsageAggregateKey& key) override {
+    slot_->before("usage.find_aggregate");
+    return inner_.find_aggregate(key);
+  }
+  void put_aggregate(const UsageAggregate& aggregate) override {
+    slot_->before("usage.put_aggregate");
+    inner_.put_aggregate(aggregate);
+  }
+  std::vector<UsageAggregate> aggregates(const UsageAggregateRange& range) override {
+    slot_->before("usage.aggregates");
+    return inner_.aggregates(range);
+  }
+  std::vector<UsageAggregate> aggregates_of_subjects(std::string_view meter, UsagePeriod period, Timestamp start,
+                                                     Timestamp end) override {
+    slot_->before("usage.aggregates_of_subjects");
+    return inner_.aggregates_of_subjects(meter, period, start, end);
+  }
+  std::uint64_t add_distinct(const UsageAggregateKey& key, std::string_view value, std::int64_t delta) override {
+    slot_->before("usage.add_distinct");
+    return inner_.add_distinct(key, value, delta);
+  }
+  std::vector<std::string> distinct_values(const UsageAggregateRange& range) override {
+    slot_->before("usage.distinct_values");
+    return inner_.distinct_values(range);
+  }
+  UsageTotals totals(std::string_view meter) override {
+    slot_->before("usage.totals");
+    return inner_.totals(meter);
+  }
+  void put_totals(const UsageTotals& totals) override {
+    slot_->before("usage.put_totals");
+    inner_.put_totals(totals);
+  }
+
+ private:
+  UsageRepository& inner_;
+  SlotPtr slot_;
+};
+
 class FaultPlans final : public PlanRepository {
  public:
   FaultPlans(PlanRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
@@ -315,8 +394,6 @@ class FaultPlans final : public PlanRepository {
   SlotPtr slot_;
 };
 
-};
-
 // Each wrapper is made on first use and kept, so that an accessor returns the same object for the
 // life of the transaction, as the wrapped one's does. The accessors themselves reach no storage and
 // call no hook.
@@ -336,6 +413,7 @@ class FaultTransaction final : public Transaction {
   [[nodiscard]] OrderRepository& orders() override { return wrapped(orders_, inner_->orders()); }
   [[nodiscard]] JobRepository& jobs() override { return wrapped(jobs_, inner_->jobs()); }
   [[nodiscard]] PaymentRepository& payments() override { return wrapped(payments_, inner_->payments()); }
+  [[nodiscard]] UsageRepository& usage() override { return wrapped(usage_, inner_->usage()); }
   [[nodiscard]] PlanRepository& plans() override { return wrapped(plans_, inner_->plans()); }
 
  private:
@@ -353,6 +431,7 @@ class FaultTransaction final : public Transaction {
   std::optional<FaultOrders> orders_;
   std::optional<FaultJobs> jobs_;
   std::optional<FaultPayments> payments_;
+  std::optional<FaultUsage> usage_;
   std::optional<FaultPlans> plans_;
 };
 

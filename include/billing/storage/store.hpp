@@ -20,6 +20,7 @@ class IdempotencyRepository;
 class OrderRepository;
 class JobRepository;
 class PaymentRepository;
+class UsageRepository;
 class PlanRepository;
 
 /// Read-only or read-write.
@@ -42,6 +43,7 @@ class Transaction {
   [[nodiscard]] virtual OrderRepository& orders() = 0;
   [[nodiscard]] virtual JobRepository& jobs() = 0;
   [[nodiscard]] virtual PaymentRepository& payments() = 0;
+  [[nodiscard]] virtual UsageRepository& usage() = 0;
   [[nodiscard]] virtual PlanRepository& plans() = 0;
 };
 

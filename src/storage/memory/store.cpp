@@ -15,6 +15,7 @@
 #include "orders.hpp"
 #include "payments.hpp"
 #include "plans.hpp"
+#include "usage.hpp"
 
 namespace billing {
 namespace {
@@ -28,6 +29,7 @@ struct Tables {
   OrderTable orders;
   JobTable jobs;
   PaymentTable payments;
+  UsageTable usage;
   PlanTable plans;
 };
 
@@ -52,6 +54,7 @@ class MemoryTransaction final : public Transaction {
     orders_.emplace(session_, tables.orders);
     jobs_.emplace(session_, tables.jobs);
     payments_.emplace(session_, tables.payments);
+    usage_.emplace(session_, tables.usage);
     plans_.emplace(session_, tables.plans);
   }
 
@@ -72,6 +75,7 @@ class MemoryTransaction final : public Transaction {
   OrderRepository& orders() override { return *orders_; }
   JobRepository& jobs() override { return *jobs_; }
   PaymentRepository& payments() override { return *payments_; }
+  UsageRepository& usage() override { return *usage_; }
   PlanRepository& plans() override { return *plans_; }
 
  private:
@@ -90,6 +94,7 @@ class MemoryTransaction final : public Transaction {
   std::optional<Orders> orders_;
   std::optional<Jobs> jobs_;
   std::optional<Payments> payments_;
+  std::optional<Usage> usage_;
   std::optional<Plans> plans_;
 };
 

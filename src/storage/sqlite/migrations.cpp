@@ -85,6 +85,10 @@ constexpr Migration k_migrations[] = {
 #include "migrations/v6_payments.inc"
     },
     {
+        7,
+#include "migrations/v7_usage.inc"
+    },
+    {
         8,
 #include "migrations/v8_plans.inc"
     },

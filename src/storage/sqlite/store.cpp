@@ -21,6 +21,7 @@
 #include "pool.hpp"
 #include "session.hpp"
 #include "testing.hpp"
+#include "usage.hpp"
 
 namespace billing {
 namespace {
@@ -69,6 +70,7 @@ class SqliteTransaction final : public Transaction {
   [[nodiscard]] OrderRepository& orders() override { return orders_; }
   [[nodiscard]] JobRepository& jobs() override { return jobs_; }
   [[nodiscard]] PaymentRepository& payments() override { return payments_; }
+  [[nodiscard]] UsageRepository& usage() override { return usage_; }
   [[nodiscard]] PlanRepository& plans() override { return plans_; }
 
   [[nodiscard]] Connection& connection() { return session_.read(); }
@@ -90,6 +92,7 @@ class SqliteTransaction final : public Transaction {
   Orders orders_{session_};
   Jobs jobs_{session_};
   Payments payments_{session_};
+  Usage usage_{session_};
   Plans plans_{session_};
 };
 
