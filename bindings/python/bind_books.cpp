@@ -297,6 +297,9 @@ void bind_books(py::module_& m) {
           "payments", [](PyBooks& books) -> auto& { return books.payments(); },
           py::return_value_policy::reference_internal, "The Payments (the payment life cycle) of these books.")
       .def_property_readonly(
+          "usage", [](PyBooks& books) -> auto& { return books.usage(); }, py::return_value_policy::reference_internal,
+          "The Usage (usage metering: meters, events, running aggregates) of these books.")
+      .def_property_readonly(
           "plans", [](PyBooks& books) -> auto& { return books.plans(); }, py::return_value_policy::reference_internal,
           "The Plans (immutable plans: fees, quotas, rate limits, usage charges) of these books.")
       .def_property_readonly(

@@ -21,6 +21,8 @@ void bind_jobs(py::module_& m);
 void bind_payments(py::module_& m);
 void bind_payment_types(py::module_& m);
 void bind_payment_service(py::module_& m);
+void bind_usage_types(py::module_& m);
+void bind_usage(py::module_& m);
 void bind_plan_types(py::module_& m);
 void bind_plans(py::module_& m);
 void bind_books(py::module_& m);
@@ -49,6 +51,8 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_payments(m);
   billing::python::bind_payment_types(m);
   billing::python::bind_payment_service(m);
+  billing::python::bind_usage_types(m);
+  billing::python::bind_usage(m);
   billing::python::bind_plan_types(m);
   billing::python::bind_plans(m);
   billing::python::bind_books(m);

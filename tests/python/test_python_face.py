@@ -159,6 +159,8 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
                                   gateway=gateway, id="pay-1")
     assert taken.payment is not None
     charged = books.payments.process("pay-1", gateway)
+    metered = books.usage.define_meter("api_calls", billing.Aggregation.COUNT, unit="call")
+    books.usage.record("api_calls", "key_1", 1, id="evt-1")
     return {
         "Account": account, "AccountBalance": balance,
         "AccountOutcome": books.accounts.create("USD", "Cash", id="cash"),
@@ -189,6 +191,11 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "Payment": charged.payment, "PaymentChange": books.payments.history("pay-1")[0], "PaymentGateway": gateway,
         "PaymentMethod": gateway.methods[0], "PaymentOutcome": charged, "PaymentPage": books.payments.list(),
         "Payments": books.payments, "ScriptedCharge": gateway.inner.charges[0], "ScriptedGateway": gateway.inner,
+        "Meter": metered.meter, "MeterOutcome": metered, "Usage": books.usage,
+        "UsageEvent": billing.UsageEvent("api_calls", "key_1", 1, id="evt-2"), "RecordedEvent": books.usage.event("evt-1"),
+        "UsageStats": books.usage.stats("api_calls"),
+        "UsageBucket": books.usage.series("api_calls", start=clock.now(), end=clock.now() + datetime.timedelta(hours=1),
+                                          granularity=billing.Granularity.HOUR)[0],
         "PlanOutcome": (made := books.plans.create("pro", "USD", rate_per_second=10)),
         "Plan": made.plan, "Plans": books.plans, "Quotas": books.quotas, "ApiKeys": books.api_keys,
         "QuotaDecision": books.quotas.consume("key_1", "pro"), "ApiKey": books.api_keys.create("key_1", "pro")[0],
@@ -257,6 +264,7 @@ def test_the_enums_the_stubs_name() -> None:
                      "CardBrand", "ValidationCode", "JobStatus", "EnqueueResult", "CompleteResult", "FailResult",
                      "PriceModel", "RoundAt", "LineKind",
                      "RedriveResult", "PaymentStatus", "PaymentResult", "ChargeStatus", "ScriptStep",
+                     "Aggregation", "Granularity", "RecordResult", "CancelResult", "MeterResult",
                      "PlanInterval", "PlanResult", "QuotaReason", "ApiKeyStatus", "RevokeResult"}
 
 
