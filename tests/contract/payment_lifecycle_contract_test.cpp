@@ -439,3 +439,20 @@ CONTRACT_TEST("listing payments by status and customer, a page at a time") {
   CHECK_THROWS_AS((void)s.payments().list(std::nullopt, std::nullopt, "", 0), InvalidArgument);
   CHECK_THROWS_AS((void)s.payments().list(std::nullopt, std::nullopt, "bad cursor"), InvalidArgument);
 }
+
+CONTRACT_TEST("an approval whose reference cannot be kept is still processed, and says why") {
+  Shop s = shop<Adapter>();
+  class LongReference final : public PaymentGateway {
+   public:
+    std::string tokenize(const PaymentMethod& /*method*/) override { return "tok"; }
+    ChargeResult charge(std::string_view, const Money&, std::string_view) override {
+      return {ChargeStatus::approved, std::string(300, 'r'), {}};
+    }
+    ChargeResult lookup(std::string_view) override { return {ChargeStatus::not_found, {}, {}}; }
+  } gateway;
+  const Payment p = s.process(s.create(gateway).id, gateway);
+  CHECK(p.status == PaymentStatus::processed);
+  CHECK(p.entry_id.has_value());
+  CHECK(p.gateway_reference.empty());
+  CHECK(p.failure_reason.starts_with("the gateway's reference was not kept"));
+}

@@ -158,7 +158,7 @@ def test_errors_retry_through_the_queue_then_dead_letter_and_redrive(books: bill
 
     clock.set(due)
     job = found(books.jobs.claim(["payment.retry"], lease=datetime.timedelta(seconds=1)))
-    assert (job.kind, job.payload_text) == ("payment.retry", payment.id)
+    assert (job.kind, job.payload) == ("payment.retry", {"payment_id": payment.id})
     clock.advance(datetime.timedelta(seconds=2))  # the peek's lease runs out: the job is due again
 
     [second] = books.payments.run_due(gateway)
