@@ -342,6 +342,20 @@ std::vector<RecordResult> record_in(UnitOfWork& work, const UsageOptions& option
 
 // ------------------------------------------------------------------------------------------ cancelling
 
+// Folds the live events of `query` (paged) with `visit(event, value)`.
+template <class F>
+void for_each_event(UsageRepository& repository, const Meter& meter, const UsageEventQuery& query, F&& visit) {
+  std::optional<UsageEventCursor> after;
+  for (;;) {
+    const std::vector<StoredUsageEvent> page = repository.events(query, after, k_event_page);
+    for (const StoredUsageEvent& stored : page) {
+      visit(stored, detail::usage::numeric_value(meter.aggregation, stored.value));
+    }
+    if (page.size() < k_event_page) return;
+    after = UsageEventCursor{.at = *page.back().recorded.event.at, .id = page.back().recorded.event.id};
+  }
+}
+
 int recompute_order(UsagePeriod period) {
   switch (period) {
     case UsagePeriod::hour: return 0;
@@ -362,16 +376,9 @@ void recompute(UsageRepository& repository, const Meter& meter, UsageAggregate& 
                                 .subject = key.subject.empty() ? std::nullopt : std::optional(key.subject),
                                 .group = key.group, .start = key.bucket_start,
                                 .end = detail::usage::bucket_end(UsagePeriod::hour, key.bucket_start)};
-    std::optional<UsageEventCursor> after;
-    for (;;) {
-      const std::vector<StoredUsageEvent> page = repository.events(query, after, k_event_page);
-      for (const StoredUsageEvent& stored : page) {
-        detail::usage::add_event(fold, detail::usage::numeric_value(meter.aggregation, stored.value),
-                                 *stored.recorded.event.at, stored.recorded.event.id);
-      }
-      if (page.size() < k_event_page) break;
-      after = UsageEventCursor{.at = *page.back().recorded.event.at, .id = page.back().recorded.event.id};
-    }
+    for_each_event(repository, meter, query, [&](const StoredUsageEvent& stored, const Decimal& value) {
+      detail::usage::add_event(fold, value, *stored.recorded.event.at, stored.recorded.event.id);
+    });
   } else {
     const UsagePeriod finer = key.period == UsagePeriod::day     ? UsagePeriod::hour
                               : key.period == UsagePeriod::month ? UsagePeriod::day
@@ -432,20 +439,6 @@ Meter require_meter(UsageRepository& repository, std::string_view code) {
   std::optional<Meter> meter = repository.find_meter(code);
   if (!meter) throw InvalidArgument("meter", "no meter has this code");
   return std::move(*meter);
-}
-
-// Folds the live events of `query` (paged) with `visit(event, value)`.
-template <class F>
-void for_each_event(UsageRepository& repository, const Meter& meter, const UsageEventQuery& query, F&& visit) {
-  std::optional<UsageEventCursor> after;
-  for (;;) {
-    const std::vector<StoredUsageEvent> page = repository.events(query, after, k_event_page);
-    for (const StoredUsageEvent& stored : page) {
-      visit(stored, detail::usage::numeric_value(meter.aggregation, stored.value));
-    }
-    if (page.size() < k_event_page) return;
-    after = UsageEventCursor{.at = *page.back().recorded.event.at, .id = page.back().recorded.event.id};
-  }
 }
 
 // One subject's (or, with subject "", every subject's) fold over [start, end).
