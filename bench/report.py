@@ -8,6 +8,7 @@ Usage: bench/report.py [build/bench/bench_money] [extra Google Benchmark flags]
        bench/report.py build/bench/bench_orders [flags]
        bench/report.py build/bench/bench_jobs [flags]
        bench/report.py build/bench/bench_payments [flags]
+       bench/report.py build/bench/bench_usage [flags]
 
 Each row names the baseline it is compared with (a row may have several: one line each). The ratio is
 always ours / baseline, of one of two measures:
@@ -62,6 +63,9 @@ BASELINES = {
     # bench_payments
     "sqlite_payment_process_normal": ["baseline_sqlite_payment_same_statements_normal"],
     "sqlite_payment_process_full": ["baseline_sqlite_payment_same_statements_full"],
+    # bench_usage
+    "sqlite_record_batch_1000": ["baseline_sqlite_bare_insert_1000"],
+    "sqlite_total_and_average_after_1m": ["sqlite_total_and_average_after_1k"],
 }
 # (row, baseline) -> the goal for their ratio; its direction follows the measure (see above).
 GOALS = {
@@ -88,6 +92,10 @@ GOALS = {
     ("sqlite_job_cycle", "baseline_sqlite_job_cycle_same_statements"): 0.5,
     ("sqlite_payment_process_normal", "baseline_sqlite_payment_same_statements_normal"): 0.5,
     ("sqlite_payment_process_full", "baseline_sqlite_payment_same_statements_full"): 0.5,
+    # Issue 10: ingestion with dedup and every aggregate at 0.3 of a bare insert of the same rows or better; a
+    # subject's total and the average across subjects as fast after 1,000,000 events as after 1,000, within 1.5.
+    ("sqlite_record_batch_1000", "baseline_sqlite_bare_insert_1000"): 0.3,
+    ("sqlite_total_and_average_after_1m", "sqlite_total_and_average_after_1k"): 1.5,
 }
 ALLOCATION_COUNTERS = ("allocs_per_op", "allocs_per_item")
 
