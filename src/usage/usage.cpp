@@ -656,7 +656,10 @@ Decimal Usage::total(std::string_view meter_code, std::string_view subject, std:
   if (subject.empty() || subject.size() > k_max_subject_bytes) {
     throw InvalidArgument("subject", fmt::format("must be 1 to {} bytes", k_max_subject_bytes));
   }
-  const auto [s, e] = read_span(start, end);
+  // Not a structured binding: clang 14 cannot capture one in the lambda below.
+  const std::pair<Timestamp, Timestamp> span = read_span(start, end);
+  const Timestamp s = span.first;
+  const Timestamp e = span.second;
   return context_.read([&](UnitOfWork& work) {
     UsageRepository& repository = work->usage();
     const Meter meter = require_meter(repository, meter_code);
@@ -672,7 +675,10 @@ Decimal Usage::total(std::string_view meter_code, std::string_view subject, std:
 }
 
 UsageStats Usage::stats(std::string_view meter_code, std::optional<Timestamp> start, std::optional<Timestamp> end) {
-  const auto [s, e] = read_span(start, end);
+  // Not a structured binding: clang 14 cannot capture one in the lambda below.
+  const std::pair<Timestamp, Timestamp> span = read_span(start, end);
+  const Timestamp s = span.first;
+  const Timestamp e = span.second;
   return context_.read([&](UnitOfWork& work) {
     UsageRepository& repository = work->usage();
     const Meter meter = require_meter(repository, meter_code);
