@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "convert.hpp"
+#include "page.hpp"
 #include "repr.hpp"
 
 namespace billing::python {
@@ -108,16 +109,7 @@ void bind_account_types(py::module_& m) {
           "True when the account is now in the status asked for.")
       .def("__bool__", [](const StatusOutcome& o) { return o.result == StatusResult::ok; })
       .def("__repr__", [](const StatusOutcome& o) { return outcome_repr("StatusOutcome", o); });
-  py::class_<Page<Account>>(m, "AccountPage",
-                            "One page of accounts.list: .items, and .next_cursor for the next page (None after "
-                            "the last).")
-      .def_readonly("items", &Page<Account>::items, "The accounts of this page, in id order.")
-      .def_readonly("next_cursor", &Page<Account>::next_cursor,
-                    "Pass it as cursor= for the next page; None when this page is the last.")
-      .def("__repr__", [](const Page<Account>& page) {
-        return fmt::format("AccountPage({}, next_cursor={})", count_of(page.items.size(), "item"),
-                           repr_of(page.next_cursor));
-      });
+  bind_page<Account>(m, "AccountPage", "accounts.list", "The accounts of this page, in id order.");
 }
 
 void bind_accounts(py::module_& m) {

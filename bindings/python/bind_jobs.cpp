@@ -12,6 +12,7 @@
 
 #include "billing/error.hpp"
 #include "convert.hpp"
+#include "page.hpp"
 #include "repr.hpp"
 #include "values.hpp"
 
@@ -302,16 +303,7 @@ void bind_job_types(py::module_& m) {
                            repr_of(timedelta_to_py(s.oldest_ready_age)));
       });
 
-  py::class_<Page<Job>>(m, "JobPage",
-                        "One page of books.jobs.dead_letters: .items, and .next_cursor for the next page (None after "
-                        "the last).")
-      .def_readonly("items", &Page<Job>::items, "The jobs of this page, in id order.")
-      .def_readonly("next_cursor", &Page<Job>::next_cursor,
-                    "Pass it as cursor= for the next page of the same listing; None when this page is the last.")
-      .def("__repr__", [](const Page<Job>& page) {
-        return fmt::format("JobPage({}, next_cursor={})", count_of(page.items.size(), "item"),
-                           repr_of(page.next_cursor));
-      });
+  bind_page<Job>(m, "JobPage", "books.jobs.dead_letters", "The jobs of this page, in id order.");
 
   m.def(
       "job_transitions",

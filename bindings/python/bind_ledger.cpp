@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "convert.hpp"
+#include "page.hpp"
 #include "repr.hpp"
 #include "values.hpp"
 
@@ -183,16 +184,7 @@ void bind_ledger_types(py::module_& m) {
         return fmt::format("AccountBalance({}, net={})", repr_of(b.account), repr_of(b.net));
       });
 
-  py::class_<Page<Entry>>(m, "EntryPage",
-                          "One page of ledger.entries: .items, and .next_cursor for the next page (None after the "
-                          "last).")
-      .def_readonly("items", &Page<Entry>::items, "The entries of this page, oldest first.")
-      .def_readonly("next_cursor", &Page<Entry>::next_cursor,
-                    "Pass it as cursor= for the next page of the same account; None when this page is the last.")
-      .def("__repr__", [](const Page<Entry>& page) {
-        return fmt::format("EntryPage({}, next_cursor={})", count_of(page.items.size(), "item"),
-                           repr_of(page.next_cursor));
-      });
+  bind_page<Entry>(m, "EntryPage", "ledger.entries", "The entries of this page, oldest first.");
 
   py::class_<VerifyReport>(m, "VerifyReport", "What ledger.verify() found. bool(report) is report.ok.")
       .def_readonly("ok", &VerifyReport::ok, "True when every hash and running total re-derives as stored.")

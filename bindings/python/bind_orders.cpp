@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "convert.hpp"
+#include "page.hpp"
 #include "repr.hpp"
 #include "values.hpp"
 
@@ -127,16 +128,7 @@ void bind_order(py::module_& m) {
                            o.order ? repr_of(o.order->id) : std::string("None"));
       });
 
-  py::class_<Page<Order>>(m, "OrderPage",
-                          "One page of orders.list: .items, and .next_cursor for the next page (None after the "
-                          "last).")
-      .def_readonly("items", &Page<Order>::items, "The orders of this page, in id order.")
-      .def_readonly("next_cursor", &Page<Order>::next_cursor,
-                    "Pass it as cursor= for the next page; None when this page is the last.")
-      .def("__repr__", [](const Page<Order>& page) {
-        return fmt::format("OrderPage({}, next_cursor={})", count_of(page.items.size(), "item"),
-                           repr_of(page.next_cursor));
-      });
+  bind_page<Order>(m, "OrderPage", "orders.list", "The orders of this page, in id order.");
 
   m.def("order_transitions", &order_transitions,
         "The (from, to) pairs of OrderStatus that the status table allows, row by row; every other pair is\n"

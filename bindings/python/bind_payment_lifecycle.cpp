@@ -31,6 +31,7 @@
 #include "billing/payments.hpp"
 #include "convert.hpp"
 #include "payment_input.hpp"
+#include "page.hpp"
 #include "repr.hpp"
 #include "values.hpp"
 
@@ -438,16 +439,7 @@ void bind_payment(py::module_& m) {
       .def("__bool__", ok)
       .def("__repr__", &outcome_repr);
 
-  py::class_<Page<Payment>>(m, "PaymentPage",
-                            "One page of books.payments.list or dead_letters: .items, and .next_cursor for the next\n"
-                            "page (None after the last).")
-      .def_readonly("items", &Page<Payment>::items, "The payments of this page, in id order.")
-      .def_readonly("next_cursor", &Page<Payment>::next_cursor,
-                    "Pass it as cursor= for the next page of the same listing; None when this page is the last.")
-      .def("__repr__", [](const Page<Payment>& page) {
-        return fmt::format("PaymentPage({}, next_cursor={})", count_of(page.items.size(), "item"),
-                           repr_of(page.next_cursor));
-      });
+  bind_page<Payment>(m, "PaymentPage", "books.payments.list or dead_letters", "The payments of this page, in id order.");
 
   m.def("payment_transitions", &payment_transitions,
         "The (from, to) pairs of PaymentStatus that the status table allows, row by row; the store refuses any\n"

@@ -9,6 +9,7 @@
 #include "billing/error.hpp"
 #include "billing/plans.hpp"
 #include "convert.hpp"
+#include "page.hpp"
 #include "payment_input.hpp"
 #include "repr.hpp"
 #include "values.hpp"
@@ -55,6 +56,12 @@ PlanCharges charges_from_py(const Loose<shown_here::Charges>& value) {
 }
 
 Typed<shown::DecimalValue> decimal_result(const Decimal& value) { return {decimal_to_py(value)}; }
+
+/// A listing's cursor: "" asks for the first page.
+std::optional<std::string> optional_cursor(const Text& cursor) {
+  if (cursor.value.empty()) return std::nullopt;
+  return cursor.value;
+}
 
 }  // namespace
 
@@ -155,6 +162,30 @@ void bind_plan_types(py::module_& m) {
         return fmt::format("ApiKey(id={}, subject={}, plan={}, status={})", repr_of(k.id.str()), repr_of(k.subject),
                            repr_of(k.plan), repr_of(k.status));
       });
+
+  py::class_<QuotaState> state(m, "QuotaState",
+                               "What the store holds for one subject on one plan (books.quotas.state), for audits.");
+  bind_value(state)
+      .def_readonly("plan", &QuotaState::plan, "The plan's code (str).")
+      .def_readonly("subject", &QuotaState::subject, "The subject (str).")
+      .def_property_readonly(
+          "period_start", [](const QuotaState& q) { return datetime_result(q.period_start); },
+          "The start of the period that used counts in (datetime, UTC).")
+      .def_readonly("used", &QuotaState::used, "Units allowed in that period (int).")
+      .def_property_readonly(
+          "tokens", [](const QuotaState& q) { return decimal_result(Decimal::from_coefficient(q.tokens, 12)); },
+          "The token bucket at refilled_at (decimal.Decimal, exact to 10**-12 token).")
+      .def_property_readonly(
+          "refilled_at", [](const QuotaState& q) { return datetime_result(q.refilled_at); },
+          "When the bucket was last refilled (datetime, UTC).")
+      .def_readonly("allowed_total", &QuotaState::allowed_total, "Units allowed over all time (int).")
+      .def("__repr__", [](const QuotaState& q) {
+        return fmt::format("QuotaState(plan={}, subject={}, used={}, allowed_total={})", repr_of(q.plan),
+                           repr_of(q.subject), q.used, q.allowed_total);
+      });
+
+  bind_page<Plan>(m, "PlanPage", "books.plans.list", "The plans of this page, in code order.");
+  bind_page<ApiKey>(m, "ApiKeyPage", "books.api_keys.list", "The keys of this page, in id order.");
 }
 
 void bind_plans(py::module_& m) {
@@ -193,6 +224,16 @@ void bind_plans(py::module_& m) {
       .def(
           "get", [](Plans& plans, const Text& code) { return plans.get(code.value); }, py::arg("code"),
           "The Plan with this code, or None.")
+      .def(
+          "list",
+          [](Plans& plans, const Text& cursor, const IntArg& limit) {
+            const auto count = static_cast<std::size_t>(uint64_from_py(limit.value, "limit"));
+            py::gil_scoped_release release;
+            return plans.list(optional_cursor(cursor), count);
+          },
+          py::kw_only(), py::arg("cursor") = "", py::arg("limit") = 100,
+          "One PlanPage of up to limit (1 to 1,000) plans in code order. cursor is the previous page's\n"
+          "next_cursor, or \"\" for the first page.")
       .def("__repr__", [](const Plans&) { return std::string("<billing.Plans: books.plans>"); });
 
   py::class_<Quotas>(m, "Quotas", "Quotas and rate limits kept in the store: books.quotas (docs/plans.md).")
@@ -214,6 +255,11 @@ void bind_plans(py::module_& m) {
           "request_id (up to 255 bytes) makes a retry idempotent: a second call with it after one that was\n"
           "allowed consumes nothing and returns ALLOWED with replayed=True. InvalidArgument names subject,\n"
           "plan (no such plan), units (beyond the plan's burst or quota) or request_id.")
+      .def(
+          "state",
+          [](Quotas& quotas, const Text& plan, const Text& subject) { return quotas.state(plan.value, subject.value); },
+          py::arg("plan"), py::arg("subject"),
+          "The QuotaState the store holds for subject on plan, or None when it never consumed.")
       .def("__repr__", [](const Quotas&) { return std::string("<billing.Quotas: books.quotas>"); });
 
   py::class_<ApiKeys>(m, "ApiKeys", "API keys: books.api_keys (docs/plans.md, \"API keys\").")
@@ -246,19 +292,16 @@ void bind_plans(py::module_& m) {
           py::arg("key_id"), "The ApiKey with this id, or None.")
       .def(
           "list",
-          [](ApiKeys& keys, const std::optional<Text>& subject) {
+          [](ApiKeys& keys, const std::optional<Text>& subject, const Text& cursor, const IntArg& limit) {
+            const auto count = static_cast<std::size_t>(uint64_from_py(limit.value, "limit"));
             std::optional<std::string> of;
             if (subject) of = subject->value;
-            std::vector<ApiKey> out;
-            std::optional<std::string> cursor;
-            do {
-              Page<ApiKey> page = keys.list(of, cursor, 1000);
-              out.insert(out.end(), page.items.begin(), page.items.end());
-              cursor = page.next_cursor;
-            } while (cursor);
-            return out;
+            py::gil_scoped_release release;
+            return keys.list(of, optional_cursor(cursor), count);
           },
-          py::arg("subject") = py::none(), "Every ApiKey (of subject, when given), in id order.")
+          py::arg("subject") = py::none(), py::kw_only(), py::arg("cursor") = "", py::arg("limit") = 100,
+          "One ApiKeyPage of up to limit (1 to 1,000) keys in id order, of subject only when given. cursor is\n"
+          "the previous page's next_cursor, or \"\" for the first page.")
       .def("__repr__", [](const ApiKeys&) { return std::string("<billing.ApiKeys: books.api_keys>"); });
 }
 

@@ -31,7 +31,6 @@ class Context;
 class UnitOfWork;
 class Usage;
 struct StoredPlan;
-struct QuotaState;
 
 class Plans {
  public:

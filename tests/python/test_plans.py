@@ -99,12 +99,43 @@ def test_api_keys_authenticate_and_revoke(books: billing.Books) -> None:
     assert books.api_keys.revoke(key.id) is RevokeResult.ALREADY_REVOKED
     revoked = books.api_keys.get(key.id)
     assert revoked is not None and revoked.status is ApiKeyStatus.REVOKED and revoked.revoked_at == START
-    assert [k.id for k in books.api_keys.list("acme")] == [key.id]
+    assert [k.id for k in books.api_keys.list("acme").items] == [key.id]
     assert repr(key) == f"ApiKey(id={key.id!r}, subject='acme', plan='pro', status=ApiKeyStatus.ACTIVE)"
     assert secret not in repr(key) and secret not in repr(found)
     with pytest.raises(TypeError) as type_info:
         books.api_keys.authenticate(secret.encode())  # type: ignore[arg-type]
     assert secret not in str(type_info.value)
+
+
+def test_plans_and_keys_list_a_page_at_a_time(books: billing.Books) -> None:
+    metered_plan(books, "a-plan")
+    for code in ("c-plan", "b-plan"):
+        books.plans.create(code, "USD")
+    first = books.plans.list(limit=2)
+    assert [p.code for p in first.items] == ["a-plan", "b-plan"] and first.next_cursor is not None
+    assert repr(first) == f"PlanPage(2 items, next_cursor={first.next_cursor!r})"
+    last = books.plans.list(cursor=first.next_cursor, limit=2)
+    assert [p.code for p in last.items] == ["c-plan"] and last.next_cursor is None
+    with pytest.raises(billing.InvalidArgument) as info:
+        books.plans.list(limit=0)
+    assert info.value.field == "limit"
+    keys = [books.api_keys.create("acme", "a-plan")[0].id for _ in range(3)]
+    books.api_keys.create("other", "a-plan")
+    page = books.api_keys.list("acme", limit=2)
+    rest = books.api_keys.list("acme", cursor=page.next_cursor or "", limit=2)
+    assert [k.id for k in page.items + rest.items] == sorted(keys) and rest.next_cursor is None
+    assert len(books.api_keys.list().items) == 4
+
+
+def test_quota_state_reads_what_the_store_holds(books: billing.Books, clock: billing.ManualClock) -> None:
+    metered_plan(books, rate_per_second="2.5", burst=5)
+    assert books.quotas.state("pro", "acme") is None
+    for _ in range(3):
+        assert books.quotas.consume("acme", "pro")
+    state = books.quotas.state("pro", "acme")
+    assert state is not None and state.used == 3 and state.allowed_total == 3
+    assert state.tokens == decimal.Decimal(2) and state.period_start == START and state.refilled_at == START
+    assert repr(state) == "QuotaState(plan='pro', subject='acme', used=3, allowed_total=3)"
 
 
 def test_no_secret_is_stored_in_the_file_or_its_wal(tmp_path: pathlib.Path, clock: billing.ManualClock) -> None:

@@ -199,6 +199,8 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "PlanOutcome": (made := books.plans.create("pro", "USD", rate_per_second=10)),
         "Plan": made.plan, "Plans": books.plans, "Quotas": books.quotas, "ApiKeys": books.api_keys,
         "QuotaDecision": books.quotas.consume("key_1", "pro"), "ApiKey": books.api_keys.create("key_1", "pro")[0],
+        "QuotaState": books.quotas.state("pro", "key_1"), "PlanPage": books.plans.list(),
+        "ApiKeyPage": books.api_keys.list(),
     }
 
 

@@ -29,19 +29,6 @@ struct StoredPlan {
   friend bool operator==(const StoredPlan&, const StoredPlan&) = default;
 };
 
-/// One subject's quota and bucket on one plan.
-struct QuotaState {
-  std::string plan{};
-  std::string subject{};
-  Timestamp period_start{};   ///< the period `used` counts in
-  std::uint64_t used = 0;     ///< units allowed in that period
-  std::int64_t tokens = 0;    ///< the bucket, in 10^-12 token (k_token_scale), at refilled_at
-  Timestamp refilled_at{};
-  std::uint64_t allowed_total = 0;  ///< units allowed over all time (for audits and tests)
-
-  friend bool operator==(const QuotaState&, const QuotaState&) = default;
-};
-
 /// An API key's row: the key and the SHA-256 of its secret.
 struct StoredApiKey {
   ApiKey key;
