@@ -9,6 +9,7 @@ Usage: bench/report.py [build/bench/bench_money] [extra Google Benchmark flags]
        bench/report.py build/bench/bench_jobs [flags]
        bench/report.py build/bench/bench_payments [flags]
        bench/report.py build/bench/bench_usage [flags]
+       bench/report.py build/bench/bench_quotas [flags]
 
 Each row names the baseline it is compared with (a row may have several: one line each). The ratio is
 always ours / baseline, of one of two measures:
@@ -66,6 +67,11 @@ BASELINES = {
     # bench_usage
     "sqlite_record_batch_1000": ["baseline_sqlite_bare_insert_1000"],
     "sqlite_total_and_average_after_1m": ["sqlite_total_and_average_after_1k"],
+    # bench_quotas
+    "sqlite_quota_consume_full": ["baseline_sqlite_counter_rmw_full"],
+    "sqlite_quota_consume_normal": ["baseline_sqlite_counter_rmw_normal"],
+    "sqlite_rate_limit_only_full": ["baseline_sqlite_counter_rmw_full"],
+    "sqlite_rate_limit_only_normal": ["baseline_sqlite_counter_rmw_normal"],
 }
 # (row, baseline) -> the goal for their ratio; its direction follows the measure (see above).
 GOALS = {
@@ -96,6 +102,9 @@ GOALS = {
     # subject's total and the average across subjects as fast after 1,000,000 events as after 1,000, within 1.5.
     ("sqlite_record_batch_1000", "baseline_sqlite_bare_insert_1000"): 0.3,
     ("sqlite_total_and_average_after_1m", "sqlite_total_and_average_after_1k"): 1.5,
+    # Issue 10: a quota check and consume (with its usage event) at half a bare read-modify-write of one
+    # counter row or better, at the library's default durability (FULL); NORMAL is for information.
+    ("sqlite_quota_consume_full", "baseline_sqlite_counter_rmw_full"): 0.5,
 }
 ALLOCATION_COUNTERS = ("allocs_per_op", "allocs_per_item")
 

@@ -17,12 +17,20 @@
 //                                                          and _exit(9)s at the idempotency crash point <step>
 //                                                          ("claimed", "written" or "committing"; see
 //                                                          tests/support/crash_points.hpp)
+//   billing_stress_writer quota-consume <db> <gate> <count>
+//                                                          prints "ready", waits for the file <gate>, then
+//                                                          calls Quotas::consume <count> times on the plan of
+//                                                          quota_workload.hpp; prints "counts <allowed>
+//                                                          <quota_exceeded> <rate_limited>", then "remaining"
+//                                                          and the remaining units of each allowed call
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <random>
@@ -36,6 +44,7 @@
 #include "billing/billing.hpp"
 #include "billing/storage/sqlite.hpp"
 #include "crash_request.hpp"
+#include "quota_workload.hpp"
 #include "support/crash_points.hpp"
 #include "support/fault_store.hpp"
 #include "workload.hpp"
@@ -147,15 +156,43 @@ int crash_at(const std::string& path, const std::string& step) {
   return k_exit_unexpected;
 }
 
+// Waits at the gate so that the processes start consuming together, not one after another.
+int quota_consume(const std::string& path, const std::string& gate, int count) {
+  Books books(open_sqlite(path, {.durability = Durability::normal}),
+              std::make_shared<ManualClock>(Timestamp::parse(stress::k_quota_start)));
+  say("ready");
+  const auto stop = std::chrono::steady_clock::now() + k_kill_loop_cap;
+  while (!std::filesystem::exists(gate)) {
+    if (std::chrono::steady_clock::now() >= stop) return k_exit_unexpected;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const QuotaRequest request{.subject = std::string(stress::k_quota_subject), .plan = std::string(stress::k_quota_plan)};
+  std::array<int, 3> counts{};  // by QuotaReason: allowed, quota_exceeded, rate_limited
+  std::string remaining = "remaining";
+  for (int n = 0; n < count; ++n) {
+    const QuotaDecision decision = books.quotas().consume(request);
+    if (decision.replayed || !decision.remaining) {
+      fmt::print(stderr, "call {}: replayed or no remaining units on a plan with a quota\n", n);
+      return k_exit_unexpected;
+    }
+    ++counts.at(static_cast<std::size_t>(decision.reason));
+    if (decision.allowed()) remaining += fmt::format(" {}", *decision.remaining);
+  }
+  say(fmt::format("counts {} {} {}", counts[0], counts[1], counts[2]));
+  say(remaining);
+  return 0;
+}
+
 int run(int argc, char** argv) {
   const std::string_view mode = argc > 1 ? argv[1] : "";
   if (mode == "transfers" && argc == 5) return transfers(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
   if (mode == "kill-loop" && argc == 3) return kill_loop(argv[2]);
   if (mode == "crash-at" && argc == 4) return crash_at(argv[2], argv[3]);
   if (mode == "job-worker" && argc == 4) return job_worker(argv[2], argv[3]);
+  if (mode == "quota-consume" && argc == 5) return quota_consume(argv[2], argv[3], std::atoi(argv[4]));
   fmt::print(stderr,
              "usage: {0} transfers <db> <index> <count> | {0} kill-loop <db> | {0} crash-at <db> <step> | "
-             "{0} job-worker <db> <name>\n",
+             "{0} job-worker <db> <name> | {0} quota-consume <db> <gate> <count>\n",
              argc > 0 ? argv[0] : "billing_stress_writer");
   return k_exit_usage;
 }
