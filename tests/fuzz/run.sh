@@ -4,7 +4,7 @@
 # tests/fuzz/corpus/. A finding (a crash-*, leak-*, timeout-* or oom-* artifact, or a non-zero exit)
 # prints the harness's log and fails the script.
 #
-#   tests/fuzz/run.sh build-fuzz [seconds per harness, 20] [harnesses at once, 2]
+#   tests/fuzz/run.sh build-san [seconds per harness, 20] [harnesses at once, 2]
 set -euo pipefail
 build="$(cd "$1" && pwd)"
 seconds="${2:-20}"
