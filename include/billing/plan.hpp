@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "billing/calendar.hpp"
 #include "billing/currency.hpp"
 #include "billing/decimal.hpp"
 #include "billing/id.hpp"
@@ -27,10 +28,6 @@
 #include "billing/time.hpp"
 
 namespace billing {
-
-/// How often a plan bills and its quota resets: calendar periods in UTC. A day starts at 00:00, a week on
-/// Monday at 00:00 (ISO 8601), a month on its first day and a year on 1 January.
-enum class PlanInterval : std::uint8_t { day, week, month, year };
 
 /// Usage charges: one Price per meter code, sorted by code.
 using PlanCharges = std::map<std::string, Price, std::less<>>;
@@ -163,10 +160,6 @@ enum class RevokeResult : std::uint8_t {
 [[nodiscard]] std::string_view to_string(QuotaReason reason) noexcept;
 [[nodiscard]] std::string_view to_string(ApiKeyStatus status) noexcept;
 [[nodiscard]] std::string_view to_string(RevokeResult result) noexcept;
-
-/// The start of the calendar period of `interval` (UTC) that holds `at`, and the start of the next one.
-[[nodiscard]] Timestamp period_start(PlanInterval interval, Timestamp at);
-[[nodiscard]] Timestamp next_period_start(PlanInterval interval, Timestamp at);
 
 /// The limits of the area's inputs, each checked before any work starts (InvalidArgument naming the field).
 inline constexpr std::size_t k_max_plan_code_bytes = 64;

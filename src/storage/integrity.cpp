@@ -415,3 +415,137 @@ void missing_api_key(const ApiKeyId& id) {
 }
 
 }  // namespace billing::detail::integrity
+
+namespace billing::detail::integrity {
+namespace {
+
+// The statuses' names, for messages only; the storage layer does not link the subscription rules' own to_string.
+std::string_view status_name(SubscriptionStatus status) {
+  constexpr std::string_view k_names[] = {"TRIALING", "ACTIVE", "PAST_DUE", "PAUSED", "CANCELED"};
+  const auto index = static_cast<std::size_t>(status);
+  return index < std::size(k_names) ? k_names[index] : std::string_view("an unknown status");
+}
+
+[[noreturn]] void broken_subscription(const Subscription& subscription, std::string_view field, std::string_view why) {
+  throw InvariantViolation(std::string(field), fmt::format("subscription '{}' {}", subscription.id.str(), why));
+}
+
+bool is_plan_code(std::string_view code) { return !code.empty() && code.size() <= k_max_plan_code_bytes; }
+
+// A status from which the table allows no move: its row never changes again.
+bool is_final(SubscriptionStatus status) {
+  return std::none_of(std::begin(k_subscription_statuses), std::end(k_subscription_statuses),
+                      [&](SubscriptionStatus to) { return subscription_transition_allowed(status, to); });
+}
+
+// The first field that never changes on which the two rows differ, or an empty view.
+std::string_view changed_identity(const Subscription& a, const Subscription& b) {
+  if (a.id != b.id) return "subscription_id";
+  if (a.account_id != b.account_id) return "account_id";
+  if (a.currency != b.currency) return "currency";
+  if (a.interval != b.interval) return "interval";
+  if (a.start != b.start) return "start";
+  if (a.created_at != b.created_at) return "created_at";
+  return {};
+}
+
+void check_subscription_period(const Subscription& s) {
+  if (s.anchor_day < 1 || s.anchor_day > 31) {
+    broken_subscription(s, "anchor_day", fmt::format("is anchored on day {}, outside 1..31", s.anchor_day));
+  }
+  if (s.period_index < -1) {
+    broken_subscription(s, "period_index", fmt::format("is in period {}; the trial is -1, the first paid 0",
+                                                       s.period_index));
+  }
+  if (s.current_period_start < s.start) broken_subscription(s, "current_period_start", "has a period before its start");
+  if (!(s.current_period_start < s.current_period_end)) {
+    broken_subscription(s, "current_period_end", "has a current period that does not end after it starts");
+  }
+  if (s.trial_end && !(s.start < *s.trial_end)) broken_subscription(s, "trial_end", "has a trial that ends by its start");
+  if (s.period_index == -1 && !s.trial_end) broken_subscription(s, "trial_end", "is in its trial without a trial end");
+  if (s.status == SubscriptionStatus::trialing && s.period_index != -1) {
+    broken_subscription(s, "period_index", "is TRIALING outside its trial (period -1)");
+  }
+}
+
+}  // namespace
+
+void check_subscription(const Subscription& s) {
+  if (static_cast<std::size_t>(s.status) >= std::size(k_subscription_statuses)) {
+    broken_subscription(s, "status", fmt::format("has status {}, which is not a SubscriptionStatus",
+                                                 static_cast<int>(s.status)));
+  }
+  if (s.interval > PlanInterval::year) {
+    broken_subscription(s, "interval", fmt::format("has interval {}, which is not a PlanInterval",
+                                                   static_cast<int>(s.interval)));
+  }
+  if (!is_plan_code(s.plan)) broken_subscription(s, "plan", "has a plan code that is empty or beyond its limit");
+  if (!is_plan_code(s.period_plan)) {
+    broken_subscription(s, "period_plan", "has a period plan code that is empty or beyond its limit");
+  }
+  if (!is_plan_code(s.running_plan)) {
+    broken_subscription(s, "running_plan", "has a running plan code that is empty or beyond its limit");
+  }
+  check_subscription_period(s);
+  const bool canceled = s.status == SubscriptionStatus::canceled;
+  if (canceled && !s.canceled_at) broken_subscription(s, "canceled_at", "is CANCELED without the time it was");
+  if (s.canceled_at && !canceled && !s.cancel_at_period_end) {
+    broken_subscription(s, "canceled_at", "has a cancel time but is neither CANCELED nor set to cancel");
+  }
+  if (s.version < 1) broken_subscription(s, "version", "is at version 0");
+}
+
+void check_new_subscription(const Subscription& s) {
+  check_subscription(s);
+  if (s.version != 1) broken_subscription(s, "version", fmt::format("is new at version {}, not 1", s.version));
+  if (s.status != SubscriptionStatus::trialing && s.status != SubscriptionStatus::active) {
+    broken_subscription(s, "status", fmt::format("is new and {}, not TRIALING or ACTIVE", status_name(s.status)));
+  }
+}
+
+void check_subscription_update(const Subscription& stored, const Subscription& next) {
+  if (const std::string_view field = changed_identity(stored, next); !field.empty()) {
+    broken_subscription(stored, field, "keeps this field from its creation on");
+  }
+  if (is_final(stored.status)) {
+    broken_subscription(stored, "status", fmt::format("is {}, which is final: it never changes again",
+                                                      status_name(stored.status)));
+  }
+  if (next.status != stored.status && !subscription_transition_allowed(stored.status, next.status)) {
+    broken_subscription(stored, "status", fmt::format("cannot move from {} to {}", status_name(stored.status),
+                                                      status_name(next.status)));
+  }
+}
+
+void missing_subscription(const SubscriptionId& id) {
+  throw InvariantViolation("subscription_id", fmt::format("subscription '{}' does not exist", id.str()));
+}
+
+void check_adjustment(const SubscriptionAdjustment& adjustment) {
+  if (adjustment.sequence < 1) {
+    throw InvariantViolation("sequence", fmt::format("an adjustment of subscription '{}' at sequence 0; the first is 1",
+                                                     adjustment.subscription_id.str()));
+  }
+  if (adjustment.description.size() > k_max_description_bytes) {
+    throw InvariantViolation("description", fmt::format("an adjustment of subscription '{}' with a description "
+                                                        "beyond {} bytes",
+                                                        adjustment.subscription_id.str(), k_max_description_bytes));
+  }
+}
+
+void check_adjustment_append(const SubscriptionAdjustment& adjustment, const Currency& currency,
+                             std::uint32_t last_sequence) {
+  check_adjustment(adjustment);
+  if (adjustment.sequence != last_sequence + 1) {
+    throw InvariantViolation("sequence",
+                             fmt::format("adjustment {} of subscription '{}' does not follow {} in its period",
+                                         adjustment.sequence, adjustment.subscription_id.str(), last_sequence));
+  }
+  if (adjustment.amount.currency() != currency) {
+    throw InvariantViolation("currency", fmt::format("an adjustment in {} of subscription '{}', which is in {}",
+                                                     adjustment.amount.currency().code(),
+                                                     adjustment.subscription_id.str(), currency.code()));
+  }
+}
+
+}  // namespace billing::detail::integrity

@@ -14,6 +14,7 @@
 #include "billing/payment.hpp"
 #include "billing/storage/usage_repository.hpp"
 #include "billing/storage/plan_repository.hpp"
+#include "billing/subscription.hpp"
 
 namespace billing::detail::integrity {
 
@@ -113,5 +114,36 @@ void check_quota_state(const QuotaState& state);
 
 /// A write named an API key that is not stored or not active (field "key_id").
 [[noreturn]] void missing_api_key(const ApiKeyId& id);
+
+/// For a subscription row about to be stored: a status and an interval in their enums; a plan, a period plan
+/// and a running plan of 1 to k_max_plan_code_bytes; anchor_day 1 to 31; period_index -1 or more; start <=
+/// current_period_start < current_period_end; a trial end after the start; the trial (period -1) with its trial
+/// end, and TRIALING only in it; a cancel time when CANCELED, and only then or with cancel_at_period_end;
+/// version 1 or more. Each refusal names the field. (No order of created_at and updated_at: both come from the
+/// host's clock, which may step back.)
+void check_subscription(const Subscription& subscription);
+
+/// For a subscription about to be inserted: check_subscription(), at version 1, TRIALING or ACTIVE (field
+/// "version", "status").
+void check_new_subscription(const Subscription& subscription);
+
+/// For `next` about to replace `stored` (at next.version - 1): the two agree on id, account, currency,
+/// interval, start and created_at (the field named), and the status stays or moves along
+/// k_subscription_transitions; a status with no way out in the table (CANCELED) is final, so its row never
+/// changes (field "status").
+void check_subscription_update(const Subscription& stored, const Subscription& next);
+
+/// A write named a subscription that is not stored (field "subscription_id").
+[[noreturn]] void missing_subscription(const SubscriptionId& id);
+
+/// For an adjustment about to be appended: a sequence of 1 or more and a description of at most
+/// k_max_description_bytes (field "sequence", "description").
+void check_adjustment(const SubscriptionAdjustment& adjustment);
+
+/// For an adjustment about to be appended to a period whose last adjustment is `last_sequence` (0 for none),
+/// of a subscription in `currency`: check_adjustment(), then it comes next (field "sequence") and is in that
+/// currency (field "currency").
+void check_adjustment_append(const SubscriptionAdjustment& adjustment, const Currency& currency,
+                             std::uint32_t last_sequence);
 
 }  // namespace billing::detail::integrity

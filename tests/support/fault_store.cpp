@@ -12,6 +12,7 @@
 #include "billing/storage/order_repository.hpp"
 #include "billing/storage/payment_repository.hpp"
 #include "billing/storage/plan_repository.hpp"
+#include "billing/storage/subscription_repository.hpp"
 #include "billing/storage/usage_repository.hpp"
 #include "billing/storage/ledger_repository.hpp"
 
@@ -394,6 +395,46 @@ class FaultPlans final : public PlanRepository {
   SlotPtr slot_;
 };
 
+class FaultSubscriptions final : public SubscriptionRepository {
+ public:
+  FaultSubscriptions(SubscriptionRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  bool insert(const Subscription& subscription) override {
+    slot_->before("subscriptions.insert");
+    return inner_.insert(subscription);
+  }
+  std::optional<Subscription> find(const SubscriptionId& id) override {
+    slot_->before("subscriptions.find");
+    return inner_.find(id);
+  }
+  bool update(const Subscription& next) override {
+    slot_->before("subscriptions.update");
+    return inner_.update(next);
+  }
+  std::vector<Subscription> due(Timestamp as_of, Timestamp after_end, const std::string& after_id,
+                                std::size_t limit) override {
+    slot_->before("subscriptions.due");
+    return inner_.due(as_of, after_end, after_id, limit);
+  }
+  std::vector<Subscription> list(const SubscriptionFilter& filter, const std::string& after,
+                                 std::size_t limit) override {
+    slot_->before("subscriptions.list");
+    return inner_.list(filter, after, limit);
+  }
+  void insert_adjustment(const SubscriptionAdjustment& adjustment) override {
+    slot_->before("subscriptions.insert_adjustment");
+    inner_.insert_adjustment(adjustment);
+  }
+  std::vector<SubscriptionAdjustment> adjustments(const SubscriptionId& id, Timestamp period_start) override {
+    slot_->before("subscriptions.adjustments");
+    return inner_.adjustments(id, period_start);
+  }
+
+ private:
+  SubscriptionRepository& inner_;
+  SlotPtr slot_;
+};
+
 // Each wrapper is made on first use and kept, so that an accessor returns the same object for the
 // life of the transaction, as the wrapped one's does. The accessors themselves reach no storage and
 // call no hook.
@@ -415,6 +456,9 @@ class FaultTransaction final : public Transaction {
   [[nodiscard]] PaymentRepository& payments() override { return wrapped(payments_, inner_->payments()); }
   [[nodiscard]] UsageRepository& usage() override { return wrapped(usage_, inner_->usage()); }
   [[nodiscard]] PlanRepository& plans() override { return wrapped(plans_, inner_->plans()); }
+  [[nodiscard]] SubscriptionRepository& subscriptions() override {
+    return wrapped(subscriptions_, inner_->subscriptions());
+  }
 
  private:
   template <class Wrapper, class Repository>
@@ -433,6 +477,7 @@ class FaultTransaction final : public Transaction {
   std::optional<FaultPayments> payments_;
   std::optional<FaultUsage> usage_;
   std::optional<FaultPlans> plans_;
+  std::optional<FaultSubscriptions> subscriptions_;
 };
 
 }  // namespace

@@ -22,6 +22,7 @@ class JobRepository;
 class PaymentRepository;
 class UsageRepository;
 class PlanRepository;
+class SubscriptionRepository;
 
 /// Read-only or read-write.
 enum class Access : std::uint8_t { read, write };
@@ -45,6 +46,7 @@ class Transaction {
   [[nodiscard]] virtual PaymentRepository& payments() = 0;
   [[nodiscard]] virtual UsageRepository& usage() = 0;
   [[nodiscard]] virtual PlanRepository& plans() = 0;
+  [[nodiscard]] virtual SubscriptionRepository& subscriptions() = 0;
 };
 
 /// A storage engine.

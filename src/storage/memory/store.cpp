@@ -15,6 +15,7 @@
 #include "orders.hpp"
 #include "payments.hpp"
 #include "plans.hpp"
+#include "subscriptions.hpp"
 #include "usage.hpp"
 
 namespace billing {
@@ -31,6 +32,7 @@ struct Tables {
   PaymentTable payments;
   UsageTable usage;
   PlanTable plans;
+  SubscriptionTable subscriptions;
 };
 
 class MemoryStore;
@@ -56,6 +58,7 @@ class MemoryTransaction final : public Transaction {
     payments_.emplace(session_, tables.payments);
     usage_.emplace(session_, tables.usage);
     plans_.emplace(session_, tables.plans);
+    subscriptions_.emplace(session_, tables.subscriptions, tables.accounts, tables.plans);
   }
 
   ~MemoryTransaction() override {
@@ -77,6 +80,7 @@ class MemoryTransaction final : public Transaction {
   PaymentRepository& payments() override { return *payments_; }
   UsageRepository& usage() override { return *usage_; }
   PlanRepository& plans() override { return *plans_; }
+  SubscriptionRepository& subscriptions() override { return *subscriptions_; }
 
  private:
   void release() noexcept {
@@ -96,6 +100,7 @@ class MemoryTransaction final : public Transaction {
   std::optional<Payments> payments_;
   std::optional<Usage> usage_;
   std::optional<Plans> plans_;
+  std::optional<Subscriptions> subscriptions_;
 };
 
 class MemoryStore final : public Store {

@@ -92,6 +92,10 @@ constexpr Migration k_migrations[] = {
         8,
 #include "migrations/v8_plans.inc"
     },
+    {
+        9,
+#include "migrations/v9_subscriptions.inc"
+    },
 };
 static_assert(std::size(k_migrations) == k_schema_version);
 

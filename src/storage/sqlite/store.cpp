@@ -20,6 +20,7 @@
 #include "plans.hpp"
 #include "pool.hpp"
 #include "session.hpp"
+#include "subscriptions.hpp"
 #include "testing.hpp"
 #include "usage.hpp"
 
@@ -72,6 +73,7 @@ class SqliteTransaction final : public Transaction {
   [[nodiscard]] PaymentRepository& payments() override { return payments_; }
   [[nodiscard]] UsageRepository& usage() override { return usage_; }
   [[nodiscard]] PlanRepository& plans() override { return plans_; }
+  [[nodiscard]] SubscriptionRepository& subscriptions() override { return subscriptions_; }
 
   [[nodiscard]] Connection& connection() { return session_.read(); }
 
@@ -94,6 +96,7 @@ class SqliteTransaction final : public Transaction {
   Payments payments_{session_};
   Usage usage_{session_};
   Plans plans_{session_};
+  Subscriptions subscriptions_{session_};
 };
 
 class SqliteStore final : public Store {
