@@ -64,7 +64,8 @@ Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, s
       usage_(*context_),
       plans_(*context_, usage_),
       quotas_(*context_, plans_, usage_),
-      api_keys_(*context_, plans_) {}
+      api_keys_(*context_, plans_),
+      subscriptions_(*context_, accounts_, plans_) {}
 
 Books::~Books() = default;
 

@@ -44,6 +44,11 @@ class Context {
     return result;
   }
 
+  /// As write(), but a new unit of work becomes this thread's ambient one while `work` runs, so that the other
+  /// areas' calls it makes (an account's read, a ledger post, an enqueue) join it.
+  template <class F>
+  auto write_joined(F&& work);
+
   /// Runs `work(UnitOfWork&)` in this thread's open unit of work, or in a new read-only one (also after
   /// this thread's transaction committed: what it wrote is visible by then).
   template <class F>
@@ -72,5 +77,15 @@ class AmbientScope {
  private:
   Context& context_;
 };
+
+template <class F>
+auto Context::write_joined(F&& work) {
+  if (UnitOfWork* open = write_ambient()) return work(*open);
+  UnitOfWork unit(*store_, Access::write);
+  const AmbientScope scope(*this, unit);
+  auto result = work(unit);
+  unit.commit();
+  return result;
+}
 
 }  // namespace billing::detail

@@ -308,6 +308,10 @@ void bind_books(py::module_& m) {
       .def_property_readonly(
           "api_keys", [](PyBooks& books) -> auto& { return books.api_keys(); },
           py::return_value_policy::reference_internal, "The ApiKeys of these books.")
+      .def_property_readonly(
+          "subscriptions", [](PyBooks& books) -> auto& { return books.subscriptions(); },
+          py::return_value_policy::reference_internal,
+          "The Subscriptions (accounts on plans, billed once per cycle) of these books.")
       .def("__repr__", &PyBooks::repr)
       .def("idempotent", &idempotent, py::arg("key"), py::arg("request"), py::arg("work"), py::kw_only(),
            py::arg("scope") = "",

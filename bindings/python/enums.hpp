@@ -131,5 +131,9 @@ BILLING_PYTHON_ENUM(billing::PlanResult, "PlanResult")
 BILLING_PYTHON_ENUM(billing::QuotaReason, "QuotaReason")
 BILLING_PYTHON_ENUM(billing::ApiKeyStatus, "ApiKeyStatus")
 BILLING_PYTHON_ENUM(billing::RevokeResult, "RevokeResult")
+BILLING_PYTHON_ENUM(billing::SubscriptionStatus, "SubscriptionStatus")
+BILLING_PYTHON_ENUM(billing::SubscriptionResult, "SubscriptionResult")
+BILLING_PYTHON_ENUM(billing::SubscriptionChangeResult, "SubscriptionChangeResult")
+BILLING_PYTHON_ENUM(billing::Proration, "Proration")
 
 #undef BILLING_PYTHON_ENUM

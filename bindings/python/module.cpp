@@ -25,6 +25,8 @@ void bind_usage_types(py::module_& m);
 void bind_usage(py::module_& m);
 void bind_plan_types(py::module_& m);
 void bind_plans(py::module_& m);
+void bind_subscription_types(py::module_& m);
+void bind_subscriptions(py::module_& m);
 void bind_books(py::module_& m);
 void install_guard(py::module_& m);
 }  // namespace billing::python
@@ -55,6 +57,8 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_usage(m);
   billing::python::bind_plan_types(m);
   billing::python::bind_plans(m);
+  billing::python::bind_subscription_types(m);
+  billing::python::bind_subscriptions(m);
   billing::python::bind_books(m);
   billing::python::install_guard(m);  // last: it guards every function bound above
   m.attr("__name__") = "billing._billing";

@@ -27,6 +27,7 @@
 #include "billing/payments.hpp"
 #include "billing/plans.hpp"
 #include "billing/storage/store.hpp"
+#include "billing/subscriptions.hpp"
 #include "billing/usage.hpp"
 
 namespace billing {
@@ -80,6 +81,7 @@ class Books {
   [[nodiscard]] Plans& plans() noexcept { return plans_; }
   [[nodiscard]] Quotas& quotas() noexcept { return quotas_; }
   [[nodiscard]] ApiKeys& api_keys() noexcept { return api_keys_; }
+  [[nodiscard]] Subscriptions& subscriptions() noexcept { return subscriptions_; }
 
   /// Opens a write unit of work for this thread. Throws Misuse when this thread already has one that has
   /// not ended (open, or committed and not yet destroyed).
@@ -100,6 +102,7 @@ class Books {
   Plans plans_;
   Quotas quotas_;
   ApiKeys api_keys_;
+  Subscriptions subscriptions_;
 };
 
 }  // namespace billing

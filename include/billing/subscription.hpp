@@ -6,7 +6,7 @@
 //
 //   const SubscriptionOutcome made = books.subscriptions().create(
 //       {.account_id = AccountId("acme"), .plan = "pro", .start = Timestamp::parse("2026-01-31T00:00:00Z")});
-//   made.subscription.current_period_end;   // 2026-02-28T00:00:00Z: the cycle is anchored on the 31st
+//   made.subscription->current_period_end;   // 2026-02-28T00:00:00Z: the cycle is anchored on the 31st
 #pragma once
 
 #include <array>
@@ -134,8 +134,8 @@ enum class SubscriptionResult : std::uint8_t {
   exists_with_different_fields,  ///< the id is taken by another subscription; nothing changed
   account_not_found,
   account_closed,                ///< or inactive
-  currency_mismatch,             ///< the account's currency is not the plan's
   plan_not_found,
+  currency_mismatch,             ///< the account's currency is not the plan's
 };
 
 /// The outcome of a change to a subscription (cancel, pause, resume, change_plan), checked in this order.

@@ -31,17 +31,6 @@ void refuse_open_transaction(detail::Context& context, std::string_view call) {
   }
 }
 
-/// Runs `work(UnitOfWork&)` in a new write unit of work that the other areas' calls (the ledger's post,
-/// the queue's enqueue, an account's opening) join, and commits it when `work` returns.
-template <class F>
-auto write_joined(detail::Context& context, F&& work) {
-  UnitOfWork unit(context.store(), Access::write);
-  const detail::AmbientScope scope(context, unit);
-  auto result = work(unit);
-  unit.commit();
-  return result;
-}
-
 // ------------------------------------------------------------------------------------------ gateway answers
 
 /// A reason from the gateway as the payment keeps it: control characters become spaces, malformed UTF-8
@@ -299,7 +288,7 @@ PaymentOutcome Payments::create(const PaymentRequest& request, PaymentGateway& g
   detail::validate_line(payment.gateway_token, "token", k_max_gateway_token_bytes);
   if (payment.gateway_token.empty()) throw InvalidArgument("token", "the gateway's tokenize() returned an empty token");
 
-  return write_joined(context_, [&](UnitOfWork& work) -> PaymentOutcome {
+  return context_.write_joined([&](UnitOfWork& work) -> PaymentOutcome {
     if (auto found = existing(work, payment)) return *found;  // another caller stored it meanwhile
     if (request.idempotency_key && work->payments().find(payment.id)) {
       return {PaymentResult::exists_with_different_fields, work->payments().find(payment.id), {}};
@@ -357,7 +346,7 @@ std::optional<Payment> Payments::get(const PaymentId& id) {
 
 PaymentOutcome Payments::process(const PaymentId& id, PaymentGateway& gateway) {
   refuse_open_transaction(context_, "process");
-  PaymentOutcome started = write_joined(context_, [&](UnitOfWork& work) -> PaymentOutcome {
+  PaymentOutcome started = context_.write_joined([&](UnitOfWork& work) -> PaymentOutcome {
     std::optional<Payment> payment = work->payments().find(id);
     if (!payment) return {PaymentResult::not_found, std::nullopt, {}};
     if (payment->status != PaymentStatus::validated) return {PaymentResult::not_processable, std::move(payment), {}};
@@ -379,7 +368,7 @@ PaymentOutcome Payments::process(const PaymentId& id, PaymentGateway& gateway) {
 }
 
 PaymentOutcome Payments::settle(const Payment& asked, const ChargeResult& answer) {
-  return write_joined(context_, [&](UnitOfWork& work) -> PaymentOutcome {
+  return context_.write_joined([&](UnitOfWork& work) -> PaymentOutcome {
     std::optional<Payment> payment = work->payments().find(asked.id);
     BILLING_ASSERT(payment.has_value());  // payments are never removed
     // Another caller (a reconcile that judged the charge abandoned) settled it meanwhile.

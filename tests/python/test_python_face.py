@@ -146,6 +146,8 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
     balance = books.ledger.balance("cash")
     ran = books.idempotent("k", {"n": 1}, lambda: {"ok": True})
     clock = billing.ManualClock(datetime.datetime(2026, 1, 1, tzinfo=UTC))
+    for code, fee in (("fee-a", "10.00"), ("fee-b", "20.00")):
+        books.plans.create(code, "USD", flat_fee=usd(fee))
     placed = books.orders.create("Ada", "ada@example.com", [billing.OrderLine("widget", 2, usd("1.25"))], id="ord-1")
     moved = books.orders.transition("ord-1", billing.OrderStatus.PROCESSING, expected_version=1)
     paid = billing.validate_payment(amount="19.99", currency="USD", customer_id="cus_1", card_number="4242424242424242",
@@ -201,6 +203,11 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "QuotaDecision": books.quotas.consume("key_1", "pro"), "ApiKey": books.api_keys.create("key_1", "pro")[0],
         "QuotaState": books.quotas.state("pro", "key_1"), "PlanPage": books.plans.list(),
         "ApiKeyPage": books.api_keys.list(),
+        "SubscriptionOutcome": (subscribed := books.subscriptions.create(
+            "cash", "fee-a", start=datetime.datetime(2026, 1, 1, tzinfo=UTC), id="sub-1")),
+        "Subscription": subscribed.subscription, "Subscriptions": books.subscriptions,
+        "SubscriptionChange": (changed := books.subscriptions.change_plan("sub-1", "fee-b")),
+        "SubscriptionAdjustment": changed.adjustments[0], "SubscriptionPage": books.subscriptions.list(),
     }
 
 
@@ -267,7 +274,8 @@ def test_the_enums_the_stubs_name() -> None:
                      "PriceModel", "RoundAt", "LineKind",
                      "RedriveResult", "PaymentStatus", "PaymentResult", "ChargeStatus", "ScriptStep",
                      "Aggregation", "Granularity", "RecordResult", "CancelResult", "MeterResult",
-                     "PlanInterval", "PlanResult", "QuotaReason", "ApiKeyStatus", "RevokeResult"}
+                     "PlanInterval", "PlanResult", "QuotaReason", "ApiKeyStatus", "RevokeResult",
+                     "SubscriptionStatus", "SubscriptionResult", "SubscriptionChangeResult", "Proration"}
 
 
 def test_a_member_round_trips_through_cpp(shop: billing.Books) -> None:

@@ -3,8 +3,8 @@
 // thread that uses it.
 //
 // A subscription's identity (id, account, currency, interval, start, created_at) never changes; everything
-// else moves with its version one higher each time, and its status only along k_subscription_transitions. A
-// subscription is never deleted. Adjustments are append-only. The adapter decides nothing: it stores, loads, and
+// else moves with its version one higher each time, and its status only along k_subscription_transitions or
+// not at all (advancing a period keeps it), except that CANCELED is final. A subscription is never deleted. Adjustments are append-only. The adapter decides nothing: it stores, loads, and
 // refuses (InvariantViolation) a row the rules could never produce.
 #pragma once
 
@@ -30,7 +30,8 @@ class SubscriptionRepository {
 
   /// Stores a new subscription. Returns false, storing nothing, when one with its id exists. Throws
   /// InvariantViolation for a row that breaks the area's invariants (version 1, period_start < period_end,
-  /// anchor_day 1 to 31, ...; integrity.hpp: check_subscription).
+  /// anchor_day 1 to 31, ...; integrity.hpp: check_subscription), or whose account ("account_id") or plans
+  /// ("plan") do not exist.
   [[nodiscard]] virtual bool insert(const Subscription& subscription) = 0;
 
   /// The subscription with `id`, or nullopt.
