@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 
 #include <fmt/format.h>
 
 #include "billing/email.hpp"
 #include "billing/error.hpp"
 #include "billing/ledger.hpp"
+#include "../text.hpp"
 #include "../usage/calendar.hpp"
 
 namespace billing::detail::integrity {
@@ -545,6 +547,265 @@ void check_adjustment_append(const SubscriptionAdjustment& adjustment, const Cur
     throw InvariantViolation("currency", fmt::format("an adjustment in {} of subscription '{}', which is in {}",
                                                      adjustment.amount.currency().code(),
                                                      adjustment.subscription_id.str(), currency.code()));
+  }
+}
+
+}  // namespace billing::detail::integrity
+
+namespace billing::detail::integrity {
+namespace {
+
+// The statuses' names, for messages only; the storage layer does not link the invoice rules' own to_string.
+std::string_view status_name(InvoiceStatus status) {
+  constexpr std::string_view k_names[] = {"DRAFT", "OPEN", "PAID", "VOID", "UNCOLLECTIBLE"};
+  const auto index = static_cast<std::size_t>(status);
+  return index < std::size(k_names) ? k_names[index] : std::string_view("an unknown status");
+}
+
+[[noreturn]] void broken_invoice(const Invoice& invoice, std::string_view field, std::string_view why) {
+  throw InvariantViolation(std::string(field), fmt::format("invoice '{}' {}", invoice.id.str(), why));
+}
+
+[[noreturn]] void broken_line(const Invoice& invoice, std::size_t index, std::string_view field, std::string_view why) {
+  broken_invoice(invoice, fmt::format("lines[{}].{}", index, field), fmt::format("has a line {} that {}", index, why));
+}
+
+// A status from which the table allows no move (PAID, VOID): its row never changes again.
+bool is_final(InvoiceStatus status) {
+  return std::none_of(std::begin(k_invoice_statuses), std::end(k_invoice_statuses),
+                      [&](InvoiceStatus to) { return invoice_transition_allowed(status, to); });
+}
+
+// Equal in value and in the places written: a stored 0.20 that became 0.2 has changed (SQLite keeps the text).
+bool identical(const Decimal& a, const Decimal& b) { return a == b && a.scale() == b.scale(); }
+
+bool identical(const std::optional<Decimal>& a, const std::optional<Decimal>& b) {
+  return a.has_value() == b.has_value() && (!a || identical(*a, *b));
+}
+
+bool same_tier(const ChargeLine& a, const ChargeLine& b) {
+  return a.kind == b.kind && a.tier == b.tier && identical(a.start, b.start) && identical(a.up_to, b.up_to) &&
+         identical(a.quantity, b.quantity) && identical(a.unit_price, b.unit_price) &&
+         identical(a.flat_fee, b.flat_fee) && a.amount == b.amount;
+}
+
+bool same_line(const InvoiceLine& a, const InvoiceLine& b) {
+  return a.kind == b.kind && a.description == b.description && a.period_start == b.period_start &&
+         a.period_end == b.period_end && identical(a.quantity, b.quantity) && identical(a.unit_price, b.unit_price) &&
+         a.amount == b.amount && a.meter == b.meter &&
+         std::equal(a.tiers.begin(), a.tiers.end(), b.tiers.begin(), b.tiers.end(), same_tier);
+}
+
+// The first field that never changes on which the two rows differ, or an empty view.
+std::string_view changed_identity(const Invoice& a, const Invoice& b) {
+  if (a.id != b.id) return "invoice_id";
+  if (a.account_id != b.account_id) return "account_id";
+  if (a.subscription_id != b.subscription_id) return "subscription_id";
+  if (a.currency != b.currency) return "currency";
+  if (a.period_start != b.period_start) return "period_start";
+  if (a.period_end != b.period_end) return "period_end";
+  if (a.created_at != b.created_at) return "created_at";
+  return {};
+}
+
+// The first of the lines and totals on which the two rows differ, or an empty view.
+std::string_view changed_content(const Invoice& a, const Invoice& b) {
+  if (!same_invoice_lines(a.lines, b.lines)) return "lines";
+  if (a.subtotal != b.subtotal) return "subtotal";
+  if (!identical(a.tax_rate, b.tax_rate)) return "tax_rate";
+  if (a.tax != b.tax) return "tax";
+  if (a.total != b.total) return "total";
+  return {};
+}
+
+void check_tiers(const Invoice& invoice, std::size_t index) {
+  const InvoiceLine& line = invoice.lines[index];
+  if (line.tiers.empty()) return;
+  if (line.kind != InvoiceLineKind::usage) broken_line(invoice, index, "tiers", "has a tier breakdown but bills no usage");
+  if (line.tiers.size() > k_max_price_tiers + 1) {  // every tier, and a minimum's true-up
+    broken_line(invoice, index, "tiers", fmt::format("has more than {} tier lines", k_max_price_tiers + 1));
+  }
+  Money sum = Money::zero(invoice.currency);
+  for (const ChargeLine& tier : line.tiers) {
+    if (static_cast<std::size_t>(tier.kind) > static_cast<std::size_t>(LineKind::minimum_true_up)) {
+      broken_line(invoice, index, "tiers", "has a tier line whose kind is not a LineKind");
+    }
+    if (tier.tier && *tier.tier >= k_max_price_tiers) {
+      broken_line(invoice, index, "tiers", fmt::format("names tier {}, beyond the {} a price has", *tier.tier,
+                                                       k_max_price_tiers));
+    }
+    if (tier.amount.currency() != invoice.currency) {
+      broken_line(invoice, index, "tiers", fmt::format("has a tier line in {}", tier.amount.currency().code()));
+    }
+    try {
+      sum += tier.amount;
+    } catch (const Overflow&) {
+      broken_line(invoice, index, "tiers", "has tier lines whose sum passes the range of Money");
+    }
+  }
+  if (sum != line.amount) broken_line(invoice, index, "tiers", "has a tier breakdown that does not sum to its amount");
+}
+
+void check_line(const Invoice& invoice, std::size_t index) {
+  const InvoiceLine& line = invoice.lines[index];
+  if (line.kind > InvoiceLineKind::tax) broken_line(invoice, index, "kind", "has a kind that is not an InvoiceLineKind");
+  if (line.kind == InvoiceLineKind::tax && index + 1 != invoice.lines.size()) {
+    broken_line(invoice, index, "kind", "is a tax line but not the last");
+  }
+  if (line.description.empty()) broken_line(invoice, index, "description", "has no description");
+  if (const auto problem = line_problem(line.description, k_max_invoice_description_bytes)) {
+    broken_line(invoice, index, "description", fmt::format("has a description that {}", *problem));
+  }
+  if (line.period_end < line.period_start) broken_line(invoice, index, "period_end", "ends before it starts");
+  if (line.amount.currency() != invoice.currency) {
+    broken_line(invoice, index, "amount", fmt::format("is in {}, the invoice in {}", line.amount.currency().code(),
+                                                      invoice.currency.code()));
+  }
+  const bool usage = line.kind == InvoiceLineKind::usage;
+  if (usage && (line.meter.empty() || line.meter.size() > k_max_meter_code_bytes)) {
+    broken_line(invoice, index, "meter", "bills usage without a meter code of 1 to 64 bytes");
+  }
+  if (!usage && !line.meter.empty()) broken_line(invoice, index, "meter", "names a meter but bills no usage");
+  check_tiers(invoice, index);
+}
+
+// Lines in the invoice's currency whose non-tax amounts sum to the subtotal, a tax at the rate carried by the
+// tax line, and the total.
+void check_invoice_amounts(const Invoice& invoice) {
+  for (const auto& [field, money] : {std::pair<std::string_view, const Money*>{"subtotal", &invoice.subtotal},
+                                     {"tax", &invoice.tax},
+                                     {"total", &invoice.total}}) {
+    if (money->currency() != invoice.currency) {
+      broken_invoice(invoice, field, fmt::format("has its {} in {}, the invoice in {}", field,
+                                                 money->currency().code(), invoice.currency.code()));
+    }
+  }
+  Money subtotal = Money::zero(invoice.currency);
+  Money tax = Money::zero(invoice.currency);
+  try {
+    for (const InvoiceLine& line : invoice.lines) (line.kind == InvoiceLineKind::tax ? tax : subtotal) += line.amount;
+  } catch (const Overflow&) {
+    broken_invoice(invoice, "subtotal", "has lines whose sum passes the range of Money");
+  }
+  if (subtotal != invoice.subtotal) broken_invoice(invoice, "subtotal", "has a subtotal that is not the sum of its lines");
+  if (const std::optional<Decimal>& rate = invoice.tax_rate) {
+    if (rate->sign() < 0 || Decimal(1) < *rate || rate->normalized().scale() > k_max_tax_rate_places) {
+      broken_invoice(invoice, "tax_rate", fmt::format("has a tax rate outside 0 to 1 or beyond {} places",
+                                                      k_max_tax_rate_places));
+    }
+    if (invoice.tax != Money(invoice.subtotal.amount() * *rate, invoice.currency, RoundingMode::half_even)) {
+      broken_invoice(invoice, "tax", "has a tax that is not its subtotal at its rate, half to even");
+    }
+  } else if (!invoice.tax.is_zero()) {
+    broken_invoice(invoice, "tax", "has a tax without a tax rate");
+  }
+  if (tax != invoice.tax) broken_invoice(invoice, "tax", "has a tax that its tax line does not carry");
+  try {
+    if (invoice.subtotal + invoice.tax != invoice.total) {
+      broken_invoice(invoice, "total", "has a total that is not its subtotal plus its tax");
+    }
+  } catch (const Overflow&) {
+    broken_invoice(invoice, "total", "has a subtotal plus tax beyond the range of Money");
+  }
+}
+
+// The number, the times and the ledger entries each status carries.
+void check_invoice_progress(const Invoice& invoice) {
+  const InvoiceStatus status = invoice.status;
+  if (status == InvoiceStatus::draft && invoice.number) broken_invoice(invoice, "number", "is a DRAFT with a number");
+  if (!invoice.number && status != InvoiceStatus::draft && status != InvoiceStatus::voided) {
+    broken_invoice(invoice, "number", fmt::format("is {} without a number", status_name(status)));
+  }
+  if (invoice.number && (*invoice.number < 1 || *invoice.number > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) {
+    broken_invoice(invoice, "number", fmt::format("has number {}, outside 1..2^63-1", *invoice.number));
+  }
+  if (invoice.finalized_at.has_value() != invoice.number.has_value()) {
+    broken_invoice(invoice, "finalized_at", "has a finalisation time exactly when it has a number; this row breaks that");
+  }
+  const bool closed = status == InvoiceStatus::paid || status == InvoiceStatus::voided ||
+                      status == InvoiceStatus::uncollectible;
+  if (invoice.closed_at.has_value() != closed) {
+    broken_invoice(invoice, "closed_at", "has a closing time exactly when PAID, VOID or UNCOLLECTIBLE; this row breaks "
+                                         "that");
+  }
+  if (invoice.posted_entry && !invoice.number) broken_invoice(invoice, "posted_entry", "is posted but not finalised");
+  if (invoice.settled_entry && status != InvoiceStatus::paid) {
+    broken_invoice(invoice, "settled_entry", "has a settlement entry but is not PAID");
+  }
+  if (invoice.voided_entry && (status != InvoiceStatus::voided || !invoice.posted_entry)) {
+    broken_invoice(invoice, "voided_entry", "has a reversal entry but is not a VOID invoice that was posted");
+  }
+}
+
+}  // namespace
+
+bool same_invoice_lines(const std::vector<InvoiceLine>& a, const std::vector<InvoiceLine>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), same_line);
+}
+
+void check_invoice(const Invoice& invoice) {
+  if (static_cast<std::size_t>(invoice.status) >= std::size(k_invoice_statuses)) {
+    broken_invoice(invoice, "status", fmt::format("has status {}, which is not an InvoiceStatus",
+                                                  static_cast<int>(invoice.status)));
+  }
+  if (invoice.version < 1) broken_invoice(invoice, "version", "is at version 0");
+  if (!(invoice.period_start < invoice.period_end)) {
+    broken_invoice(invoice, "period_end", "has a period that does not end after it starts");
+  }
+  if (invoice.lines.size() > k_max_invoice_lines) {
+    broken_invoice(invoice, "lines", fmt::format("has {} lines, more than {}", invoice.lines.size(), k_max_invoice_lines));
+  }
+  for (std::size_t i = 0; i < invoice.lines.size(); ++i) check_line(invoice, i);
+  check_invoice_amounts(invoice);
+  check_invoice_progress(invoice);
+}
+
+void check_new_invoice(const Invoice& invoice) {
+  check_invoice(invoice);
+  if (invoice.status != InvoiceStatus::draft) {
+    broken_invoice(invoice, "status", fmt::format("is new and {}, not DRAFT", status_name(invoice.status)));
+  }
+  if (invoice.version != 1) broken_invoice(invoice, "version", fmt::format("is new at version {}, not 1", invoice.version));
+}
+
+void check_invoice_update(const Invoice& stored, const Invoice& next, std::uint64_t last_number) {
+  if (const std::string_view field = changed_identity(stored, next); !field.empty()) {
+    broken_invoice(stored, field, "keeps this field from its creation on");
+  }
+  if (is_final(stored.status)) {
+    broken_invoice(stored, "status", fmt::format("is {}, which is final: it never changes again",
+                                                 status_name(stored.status)));
+  }
+  if (next.status == stored.status && stored.status != InvoiceStatus::draft) {
+    broken_invoice(stored, "status", fmt::format("is {}; only a DRAFT changes without a move of its status",
+                                                 status_name(stored.status)));
+  }
+  if (next.status != stored.status && !invoice_transition_allowed(stored.status, next.status)) {
+    broken_invoice(stored, "status", fmt::format("cannot move from {} to {}", status_name(stored.status),
+                                                 status_name(next.status)));
+  }
+  if (stored.status != InvoiceStatus::draft) {
+    if (const std::string_view field = changed_content(stored, next); !field.empty()) {
+      broken_invoice(stored, field, fmt::format("is {}: its lines and totals changed only while it was a DRAFT",
+                                                status_name(stored.status)));
+    }
+  }
+  if (stored.number) {
+    if (next.number != stored.number) broken_invoice(stored, "number", "keeps its number once it has one");
+    if (next.finalized_at != stored.finalized_at) {
+      broken_invoice(stored, "finalized_at", "keeps its finalisation time once finalised");
+    }
+    if (next.posted_entry != stored.posted_entry) {
+      broken_invoice(stored, "posted_entry", "keeps its finalisation entry once finalised");
+    }
+  } else if (next.number) {
+    if (stored.status != InvoiceStatus::draft || next.status != InvoiceStatus::open) {
+      broken_invoice(stored, "number", "gets its number when it leaves DRAFT for OPEN, and only then");
+    }
+    if (*next.number != last_number + 1) {
+      broken_invoice(stored, "number", fmt::format("would be number {}, but the next of the gapless sequence is {}",
+                                                   *next.number, last_number + 1));
+    }
   }
 }
 

@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "billing/account.hpp"
 #include "billing/entry.hpp"
+#include "billing/invoice.hpp"
 #include "billing/job.hpp"
 #include "billing/order.hpp"
 #include "billing/payment.hpp"
@@ -145,5 +147,35 @@ void check_adjustment(const SubscriptionAdjustment& adjustment);
 /// currency (field "currency").
 void check_adjustment_append(const SubscriptionAdjustment& adjustment, const Currency& currency,
                              std::uint32_t last_sequence);
+
+/// For an invoice row about to be stored: a status in its enum, version 1 or more, period_start < period_end;
+/// at most k_max_invoice_lines lines, each with a kind in its enum (a tax line only last), a description of 1 to
+/// k_max_invoice_description_bytes with no control character, a period that does not end before it starts, an
+/// amount in the invoice's currency, a meter code (1 to k_max_meter_code_bytes) exactly when it bills usage, and a
+/// tier breakdown only on a usage line, in the currency, naming tiers below k_max_price_tiers and summing to the
+/// line's amount (the field "lines[i].<field>"); subtotal, tax and total in the currency, the non-tax lines summing
+/// to the subtotal, a tax rate from 0 to 1 with at most k_max_tax_rate_places places, a tax of subtotal x rate
+/// half to even (zero without a rate) that the tax line carries, and total = subtotal + tax; a number (1 to
+/// 2^63 - 1) never while DRAFT and always while OPEN, PAID or UNCOLLECTIBLE; a finalisation time exactly with a
+/// number, a closing time exactly when PAID, VOID or UNCOLLECTIBLE, a posted entry only with a number, a
+/// settlement only when PAID, a reversal only when VOID after a posting. Each refusal names the field.
+void check_invoice(const Invoice& invoice);
+
+/// For an invoice about to be inserted: check_invoice(), DRAFT (field "status") at version 1 ("version"); so
+/// without a number, times of finalisation and closing, or entries.
+void check_new_invoice(const Invoice& invoice);
+
+/// For `next` about to replace `stored` (at next.version - 1), when the books' highest number is
+/// `last_number`: the two agree on id, account, subscription, currency, period and created_at (the field
+/// named); the status moves along k_invoice_transitions, or stays only while DRAFT, and a status with no way out
+/// (PAID, VOID) is final (field "status"); a stored invoice that is not DRAFT keeps its lines, subtotal, tax rate,
+/// tax and total exactly, decimals' places included (the field named); a number is set only when leaving DRAFT
+/// for OPEN, and then it is last_number + 1, and once set it, the finalisation time and the posted entry never
+/// change (field "number", "finalized_at", "posted_entry").
+void check_invoice_update(const Invoice& stored, const Invoice& next, std::uint64_t last_number);
+
+/// Whether two invoices' lines are the same, decimals' places included (0.20 is not 0.2 here): what a stored
+/// invoice that is not DRAFT must keep, and what tells an adapter that it need not rewrite them.
+[[nodiscard]] bool same_invoice_lines(const std::vector<InvoiceLine>& a, const std::vector<InvoiceLine>& b);
 
 }  // namespace billing::detail::integrity

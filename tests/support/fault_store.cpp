@@ -8,6 +8,7 @@
 
 #include "billing/storage/account_repository.hpp"
 #include "billing/storage/idempotency_repository.hpp"
+#include "billing/storage/invoice_repository.hpp"
 #include "billing/storage/job_repository.hpp"
 #include "billing/storage/order_repository.hpp"
 #include "billing/storage/payment_repository.hpp"
@@ -435,6 +436,44 @@ class FaultSubscriptions final : public SubscriptionRepository {
   SlotPtr slot_;
 };
 
+class FaultInvoices final : public InvoiceRepository {
+ public:
+  FaultInvoices(InvoiceRepository& inner, SlotPtr slot) : inner_(inner), slot_(std::move(slot)) {}
+
+  InvoiceInsert insert(const Invoice& invoice) override {
+    slot_->before("invoices.insert");
+    return inner_.insert(invoice);
+  }
+  std::optional<Invoice> find(const InvoiceId& id) override {
+    slot_->before("invoices.find");
+    return inner_.find(id);
+  }
+  std::optional<Invoice> find_for_period(const SubscriptionId& subscription, Timestamp period_start) override {
+    slot_->before("invoices.find_for_period");
+    return inner_.find_for_period(subscription, period_start);
+  }
+  bool update(const Invoice& next) override {
+    slot_->before("invoices.update");
+    return inner_.update(next);
+  }
+  std::uint64_t last_number() override {
+    slot_->before("invoices.last_number");
+    return inner_.last_number();
+  }
+  std::vector<Invoice> list(const InvoiceFilter& filter, const std::string& after, std::size_t limit) override {
+    slot_->before("invoices.list");
+    return inner_.list(filter, after, limit);
+  }
+  std::uint64_t count_open_finalized_before(Timestamp before) override {
+    slot_->before("invoices.count_open_finalized_before");
+    return inner_.count_open_finalized_before(before);
+  }
+
+ private:
+  InvoiceRepository& inner_;
+  SlotPtr slot_;
+};
+
 // Each wrapper is made on first use and kept, so that an accessor returns the same object for the
 // life of the transaction, as the wrapped one's does. The accessors themselves reach no storage and
 // call no hook.
@@ -459,6 +498,7 @@ class FaultTransaction final : public Transaction {
   [[nodiscard]] SubscriptionRepository& subscriptions() override {
     return wrapped(subscriptions_, inner_->subscriptions());
   }
+  [[nodiscard]] InvoiceRepository& invoices() override { return wrapped(invoices_, inner_->invoices()); }
 
  private:
   template <class Wrapper, class Repository>
@@ -478,6 +518,7 @@ class FaultTransaction final : public Transaction {
   std::optional<FaultUsage> usage_;
   std::optional<FaultPlans> plans_;
   std::optional<FaultSubscriptions> subscriptions_;
+  std::optional<FaultInvoices> invoices_;
 };
 
 }  // namespace

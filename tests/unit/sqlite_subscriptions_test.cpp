@@ -335,19 +335,20 @@ TEST_CASE("hand-written statements cannot break a subscription's rules, with rec
   CHECK(r.adjustments(SubscriptionId("a"), Timestamp::from_unix_micros(5)).size() == 1);
 }
 
-TEST_CASE("a file at schema version 8 is migrated to 9: the subscription tables, index and guards, its rows kept") {
+TEST_CASE("a file at schema version 8 is migrated: the subscription tables, index and guards, its rows kept") {
   const std::string path = new_file();
   {
-    // Version 9 only added the subscription tables: without them, this is what version 8 wrote.
+    // Version 9 added the subscription tables, and version 10 the invoice tables (which name subscriptions):
+    // without them, this is what version 8 wrote.
     Raw raw(path);
-    REQUIRE(detail::sqlite::k_schema_version == 9);
-    REQUIRE(raw.exec("DROP TABLE subscription_adjustments; DROP TABLE subscriptions; PRAGMA user_version = 8") ==
-            SQLITE_OK);
+    REQUIRE(detail::sqlite::k_schema_version == 10);
+    REQUIRE(raw.exec("DROP TABLE invoice_lines; DROP TABLE invoices; DROP TABLE subscription_adjustments; "
+                     "DROP TABLE subscriptions; PRAGMA user_version = 8") == SQLITE_OK);
     REQUIRE(raw.column("SELECT name FROM sqlite_schema WHERE name LIKE 'subscription%'", 0).empty());
   }
   auto store = open_sqlite(path);
   Raw raw(path);
-  CHECK(raw.column("PRAGMA user_version", 0) == std::vector<std::string>{"9"});
+  CHECK(raw.column("PRAGMA user_version", 0) == std::vector<std::string>{"10"});
   CHECK(raw.column("SELECT name FROM sqlite_schema WHERE name LIKE 'subscription%' ORDER BY name", 0) ==
         std::vector<std::string>{"subscription_adjustments", "subscription_adjustments_append",
                                  "subscription_adjustments_no_delete", "subscription_adjustments_no_update",

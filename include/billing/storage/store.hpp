@@ -23,6 +23,7 @@ class PaymentRepository;
 class UsageRepository;
 class PlanRepository;
 class SubscriptionRepository;
+class InvoiceRepository;
 
 /// Read-only or read-write.
 enum class Access : std::uint8_t { read, write };
@@ -47,6 +48,7 @@ class Transaction {
   [[nodiscard]] virtual UsageRepository& usage() = 0;
   [[nodiscard]] virtual PlanRepository& plans() = 0;
   [[nodiscard]] virtual SubscriptionRepository& subscriptions() = 0;
+  [[nodiscard]] virtual InvoiceRepository& invoices() = 0;
 };
 
 /// A storage engine.

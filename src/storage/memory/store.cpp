@@ -10,6 +10,7 @@
 #include "accounts.hpp"
 #include "billing/storage/memory.hpp"
 #include "idempotency.hpp"
+#include "invoices.hpp"
 #include "jobs.hpp"
 #include "ledger.hpp"
 #include "orders.hpp"
@@ -33,6 +34,7 @@ struct Tables {
   UsageTable usage;
   PlanTable plans;
   SubscriptionTable subscriptions;
+  InvoiceTable invoices;
 };
 
 class MemoryStore;
@@ -59,6 +61,7 @@ class MemoryTransaction final : public Transaction {
     usage_.emplace(session_, tables.usage);
     plans_.emplace(session_, tables.plans);
     subscriptions_.emplace(session_, tables.subscriptions, tables.accounts, tables.plans);
+    invoices_.emplace(session_, tables.invoices, tables.accounts, tables.subscriptions);
   }
 
   ~MemoryTransaction() override {
@@ -81,6 +84,7 @@ class MemoryTransaction final : public Transaction {
   UsageRepository& usage() override { return *usage_; }
   PlanRepository& plans() override { return *plans_; }
   SubscriptionRepository& subscriptions() override { return *subscriptions_; }
+  InvoiceRepository& invoices() override { return *invoices_; }
 
  private:
   void release() noexcept {
@@ -101,6 +105,7 @@ class MemoryTransaction final : public Transaction {
   std::optional<Usage> usage_;
   std::optional<Plans> plans_;
   std::optional<Subscriptions> subscriptions_;
+  std::optional<Invoices> invoices_;
 };
 
 class MemoryStore final : public Store {

@@ -96,6 +96,10 @@ constexpr Migration k_migrations[] = {
         9,
 #include "migrations/v9_subscriptions.inc"
     },
+    {
+        10,
+#include "migrations/v10_invoices.inc"
+    },
 };
 static_assert(std::size(k_migrations) == k_schema_version);
 

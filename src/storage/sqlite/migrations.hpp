@@ -11,7 +11,7 @@
 namespace billing::detail::sqlite {
 
 /// The schema version this library writes, kept in PRAGMA user_version.
-inline constexpr int k_schema_version = 9;
+inline constexpr int k_schema_version = 10;
 /// PRAGMA application_id of a billing store ("BILL"), so that another program's SQLite file is told
 /// apart from a billing file and never migrated into one.
 inline constexpr std::int32_t k_application_id = 0x4249'4C4C;

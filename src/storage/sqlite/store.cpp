@@ -12,6 +12,7 @@
 #include "billing/error.hpp"
 #include "billing/storage/sqlite.hpp"
 #include "idempotency.hpp"
+#include "invoices.hpp"
 #include "jobs.hpp"
 #include "ledger.hpp"
 #include "migrations.hpp"
@@ -74,6 +75,7 @@ class SqliteTransaction final : public Transaction {
   [[nodiscard]] UsageRepository& usage() override { return usage_; }
   [[nodiscard]] PlanRepository& plans() override { return plans_; }
   [[nodiscard]] SubscriptionRepository& subscriptions() override { return subscriptions_; }
+  [[nodiscard]] InvoiceRepository& invoices() override { return invoices_; }
 
   [[nodiscard]] Connection& connection() { return session_.read(); }
 
@@ -97,6 +99,7 @@ class SqliteTransaction final : public Transaction {
   Usage usage_{session_};
   Plans plans_{session_};
   Subscriptions subscriptions_{session_};
+  Invoices invoices_{session_};
 };
 
 class SqliteStore final : public Store {
