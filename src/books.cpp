@@ -65,7 +65,9 @@ Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, s
       plans_(*context_, usage_),
       quotas_(*context_, plans_, usage_),
       api_keys_(*context_, plans_),
-      subscriptions_(*context_, accounts_, plans_) {}
+      subscriptions_(*context_, accounts_, plans_),
+      invoices_(*context_, accounts_, ledger_, plans_, subscriptions_, usage_),
+      billing_(*context_, subscriptions_, invoices_, jobs_) {}
 
 Books::~Books() = default;
 

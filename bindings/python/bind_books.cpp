@@ -312,7 +312,23 @@ void bind_books(py::module_& m) {
           "subscriptions", [](PyBooks& books) -> auto& { return books.subscriptions(); },
           py::return_value_policy::reference_internal,
           "The Subscriptions (accounts on plans, billed once per cycle) of these books.")
+      .def_property_readonly(
+          "invoices", [](PyBooks& books) -> auto& { return books.invoices(); },
+          py::return_value_policy::reference_internal, "The Invoices of these books.")
       .def("__repr__", &PyBooks::repr)
+      .def(
+          "run_billing",
+          [](PyBooks& books, const TimeArg& as_of, const IntArg& limit) {
+            const Timestamp until = timestamp_from_py(as_of.value, "as_of");
+            const auto count = static_cast<std::size_t>(uint64_from_py(limit.value, "limit"));
+            py::gil_scoped_release release;
+            return books.billing().run(until, count);
+          },
+          py::arg("as_of"), py::kw_only(), py::arg("limit") = k_max_billing_run,
+          "Bills every subscription whose period ended by as_of (an aware datetime), each period once: the\n"
+          "invoice, its number and ledger entry, the next period, and the payment job, in one unit of work per\n"
+          "period. Run it twice, kill it half-way, or run it in two processes: no period is billed twice.\n"
+          "Returns a BillingReport; a period the ledger refuses is in .skipped with the reason.")
       .def("idempotent", &idempotent, py::arg("key"), py::arg("request"), py::arg("work"), py::kw_only(),
            py::arg("scope") = "",
            "Runs work() at most once for key and request, in one unit of work with what it writes; returns\n"

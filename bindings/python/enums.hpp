@@ -135,5 +135,8 @@ BILLING_PYTHON_ENUM(billing::SubscriptionStatus, "SubscriptionStatus")
 BILLING_PYTHON_ENUM(billing::SubscriptionResult, "SubscriptionResult")
 BILLING_PYTHON_ENUM(billing::SubscriptionChangeResult, "SubscriptionChangeResult")
 BILLING_PYTHON_ENUM(billing::Proration, "Proration")
+BILLING_PYTHON_ENUM(billing::InvoiceStatus, "InvoiceStatus")
+BILLING_PYTHON_ENUM(billing::InvoiceLineKind, "InvoiceLineKind")
+BILLING_PYTHON_ENUM(billing::InvoiceResult, "InvoiceResult")
 
 #undef BILLING_PYTHON_ENUM

@@ -3,6 +3,7 @@
 
 #include "billing/account.hpp"
 #include "billing/accounts.hpp"
+#include "billing/billing_run.hpp"
 #include "billing/books.hpp"
 #include "billing/calendar.hpp"
 #include "billing/canonical.hpp"
@@ -13,6 +14,8 @@
 #include "billing/error.hpp"
 #include "billing/format.hpp"
 #include "billing/id.hpp"
+#include "billing/invoice.hpp"
+#include "billing/invoices.hpp"
 #include "billing/job.hpp"
 #include "billing/jobs.hpp"
 #include "billing/ledger.hpp"

@@ -20,7 +20,9 @@
 #include <memory>
 
 #include "billing/accounts.hpp"
+#include "billing/billing_run.hpp"
 #include "billing/idempotency.hpp"
+#include "billing/invoices.hpp"
 #include "billing/jobs.hpp"
 #include "billing/ledger.hpp"
 #include "billing/orders.hpp"
@@ -82,6 +84,9 @@ class Books {
   [[nodiscard]] Quotas& quotas() noexcept { return quotas_; }
   [[nodiscard]] ApiKeys& api_keys() noexcept { return api_keys_; }
   [[nodiscard]] Subscriptions& subscriptions() noexcept { return subscriptions_; }
+  [[nodiscard]] Invoices& invoices() noexcept { return invoices_; }
+  /// The billing run: billing().run(as_of) bills every due subscription once.
+  [[nodiscard]] BillingRun& billing() noexcept { return billing_; }
 
   /// Opens a write unit of work for this thread. Throws Misuse when this thread already has one that has
   /// not ended (open, or committed and not yet destroyed).
@@ -103,6 +108,8 @@ class Books {
   Quotas quotas_;
   ApiKeys api_keys_;
   Subscriptions subscriptions_;
+  Invoices invoices_;
+  BillingRun billing_;
 };
 
 }  // namespace billing

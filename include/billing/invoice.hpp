@@ -77,7 +77,7 @@ struct InvoiceLine {
   Timestamp period_start{};
   Timestamp period_end{};
   Decimal quantity{1};             ///< units billed (1 for a fee)
-  std::optional<Decimal> unit_price{};  ///< for a single-rate line; absent for tiered usage and tax
+  std::optional<Decimal> unit_price{};  ///< for a single-rate line (the rate, for tax); absent for tiered usage
   Money amount;                    ///< in the invoice's currency; negative for a credit
   std::string meter{};             ///< the meter code of a usage line
   std::vector<ChargeLine> tiers{};  ///< a usage line's breakdown (Price::charge), which sums to amount
@@ -136,7 +136,7 @@ struct [[nodiscard]] InvoiceOutcome {
 [[nodiscard]] std::string invoice_number(std::uint64_t n);
 
 inline constexpr std::size_t k_max_invoice_lines = 1000;
-inline constexpr std::size_t k_max_invoice_description_bytes = 512;
+inline constexpr std::size_t k_max_invoice_description_bytes = 1024;  // as an adjustment's (ledger.hpp)
 inline constexpr int k_max_tax_rate_places = 6;
 
 }  // namespace billing

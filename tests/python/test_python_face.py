@@ -148,6 +148,8 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
     clock = billing.ManualClock(datetime.datetime(2026, 1, 1, tzinfo=UTC))
     for code, fee in (("fee-a", "10.00"), ("fee-b", "20.00")):
         books.plans.create(code, "USD", flat_fee=usd(fee))
+    books.accounts.create("USD", "Pending", id="pending", status=billing.AccountStatus.PENDING)
+    books.subscriptions.create("pending", "fee-a", start=datetime.datetime(2026, 1, 1, tzinfo=UTC), id="sub-2")
     placed = books.orders.create("Ada", "ada@example.com", [billing.OrderLine("widget", 2, usd("1.25"))], id="ord-1")
     moved = books.orders.transition("ord-1", billing.OrderStatus.PROCESSING, expected_version=1)
     paid = billing.validate_payment(amount="19.99", currency="USD", customer_id="cus_1", card_number="4242424242424242",
@@ -208,6 +210,11 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "Subscription": subscribed.subscription, "Subscriptions": books.subscriptions,
         "SubscriptionChange": (changed := books.subscriptions.change_plan("sub-1", "fee-b")),
         "SubscriptionAdjustment": changed.adjustments[0], "SubscriptionPage": books.subscriptions.list(),
+        "InvoiceOutcome": (billed := books.invoices.create_for_period("sub-1")), "Invoice": billed.invoice,
+        "InvoiceLine": billed.invoice.lines[0] if billed.invoice else None, "InvoicePage": books.invoices.list(),
+        "Invoices": books.invoices,
+        "BillingReport": (report := books.run_billing(datetime.datetime(2026, 6, 1, tzinfo=UTC))),
+        "BillingSkip": report.skipped[0],
     }
 
 
@@ -275,7 +282,8 @@ def test_the_enums_the_stubs_name() -> None:
                      "RedriveResult", "PaymentStatus", "PaymentResult", "ChargeStatus", "ScriptStep",
                      "Aggregation", "Granularity", "RecordResult", "CancelResult", "MeterResult",
                      "PlanInterval", "PlanResult", "QuotaReason", "ApiKeyStatus", "RevokeResult",
-                     "SubscriptionStatus", "SubscriptionResult", "SubscriptionChangeResult", "Proration"}
+                     "SubscriptionStatus", "SubscriptionResult", "SubscriptionChangeResult", "Proration",
+                     "InvoiceStatus", "InvoiceLineKind", "InvoiceResult"}
 
 
 def test_a_member_round_trips_through_cpp(shop: billing.Books) -> None:

@@ -38,7 +38,8 @@ class InvoiceRepository {
 
   /// Stores a new DRAFT invoice at version 1, without a number. Throws InvariantViolation for a row that
   /// breaks the area's invariants (integrity.hpp: check_invoice: lines in its currency summing to subtotal,
-  /// total = subtotal + tax, period_start < period_end, ...) or whose account does not exist.
+  /// total = subtotal + tax, period_start < period_end, ...) or whose account ("account_id") or subscription
+  /// ("subscription_id") does not exist.
   [[nodiscard]] virtual InvoiceInsert insert(const Invoice& invoice) = 0;
 
   /// The invoice with `id`, or nullopt.
@@ -51,8 +52,8 @@ class InvoiceRepository {
   /// Replaces the stored invoice `next.id` at version next.version - 1 with `next`. Returns false, changing
   /// nothing, when no invoice has that id at that version. Throws InvariantViolation when `next` changes an
   /// immutable column, changes lines or totals of an invoice that is not DRAFT, moves the status along a pair
-  /// the table refuses, sets a number other than last_number() + 1 when leaving DRAFT (or changes a number once
-  /// set), or breaks the invariants; the row stays as it was then.
+  /// the table refuses, sets a number other than last_number() + 1 when it moves to OPEN (any number for DRAFT ->
+  /// VOID), changes a number once set, or breaks the invariants; the row stays as it was then.
   [[nodiscard]] virtual bool update(const Invoice& next) = 0;
 
   /// The highest number given so far (0 before the first): the next finalised invoice gets last_number() + 1.
