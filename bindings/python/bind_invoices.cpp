@@ -18,27 +18,19 @@ namespace {
 
 namespace shown_here {
 using py::detail::const_name;
-struct OptionalInt {
-  static constexpr auto name = const_name("Optional[int]");
-};
 struct OptionalDecimalLike {
   static constexpr auto name = const_name("Union[decimal.Decimal, str, int, None]");
 };
 }  // namespace shown_here
-
-std::optional<std::uint64_t> optional_version(const Loose<shown_here::OptionalInt>& value) {
-  if (value.value.is_none()) return std::nullopt;
-  return uint64_from_py(value.value, "expected_version");
-}
 
 Typed<shown::DecimalValue> decimal_value(const Decimal& value) { return {decimal_to_py(value)}; }
 
 using Step = InvoiceOutcome (Invoices::*)(const InvoiceId&, std::optional<std::uint64_t>);
 
 template <Step step>
-InvoiceOutcome run_step(Invoices& invoices, const Text& id, const Loose<shown_here::OptionalInt>& expected_version) {
+InvoiceOutcome run_step(Invoices& invoices, const Text& id, const OptionalIntArg& expected_version) {
   const InvoiceId key(id.value);
-  const std::optional<std::uint64_t> version = optional_version(expected_version);
+  const std::optional<std::uint64_t> version = optional_uint64(expected_version, "expected_version");
   py::gil_scoped_release release;
   return (invoices.*step)(key, version);
 }

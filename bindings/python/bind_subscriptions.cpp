@@ -17,16 +17,11 @@
 namespace billing::python {
 namespace {
 
-namespace shown_here {
-using py::detail::const_name;
-struct OptionalInt {
-  static constexpr auto name = const_name("Optional[int]");
-};
-}  // namespace shown_here
-
-std::optional<std::uint64_t> optional_version(const Loose<shown_here::OptionalInt>& value) {
-  if (value.value.is_none()) return std::nullopt;
-  return uint64_from_py(value.value, "expected_version");
+// An anchor day as the library takes it (1 to 31, which the calendar checks too), refused before a narrowing.
+unsigned anchor_day_from_py(py::handle value) {
+  const std::uint64_t day = uint64_from_py(value, "anchor_day");
+  if (day < 1 || day > 31) throw InvalidArgument("anchor_day", fmt::format("{} is outside 1..31", day));
+  return static_cast<unsigned>(day);
 }
 
 std::string period_repr(Timestamp start, Timestamp end) {
@@ -181,10 +176,8 @@ void bind_subscription_types(py::module_& m) {
   m.def(
       "billing_date",
       [](const TimeArg& origin, PlanInterval interval, const IntArg& anchor_day, const IntArg& n) {
-        const std::uint64_t day = uint64_from_py(anchor_day.value, "anchor_day");
-        if (day < 1 || day > 31) throw InvalidArgument("anchor_day", fmt::format("{} is outside 1..31", day));
         return datetime_result(billing_date(timestamp_from_py(origin.value, "origin"), interval,
-                                            static_cast<unsigned>(day), int64_from_py(n.value, "n")));
+                                            anchor_day_from_py(anchor_day.value), int64_from_py(n.value, "n")));
       },
       py::arg("origin"), py::arg("interval"), py::arg("anchor_day"), py::arg("n"),
       "The n-th billing date of a cycle that starts at origin (aware datetime): origin + n days or weeks, or for\n"
@@ -208,16 +201,12 @@ void bind_subscriptions(py::module_& m) {
       .def(
           "create",
           [](Subscriptions& subscriptions, const Text& account_id, const Text& plan_code, const TimeArg& start,
-             const Loose<shown_here::OptionalInt>& anchor_day, const IntArg& trial_days, const std::optional<Text>& id) {
+             const OptionalIntArg& anchor_day, const IntArg& trial_days, const std::optional<Text>& id) {
             SubscriptionRequest request{.id = optional_id<SubscriptionId>(id),
                                         .account_id = AccountId(account_id.value),
                                         .plan = plan_code.value,
                                         .start = timestamp_from_py(start.value, "start")};
-            if (!anchor_day.value.is_none()) {
-              const std::uint64_t day = uint64_from_py(anchor_day.value, "anchor_day");
-              if (day < 1 || day > 31) throw InvalidArgument("anchor_day", fmt::format("{} is outside 1..31", day));
-              request.anchor_day = static_cast<unsigned>(day);
-            }
+            if (!anchor_day.value.is_none()) request.anchor_day = anchor_day_from_py(anchor_day.value);
             const std::uint64_t trial = uint64_from_py(trial_days.value, "trial_days");
             if (trial > k_max_trial_days) {
               throw InvalidArgument("trial_days", fmt::format("{} is beyond the longest trial, {} days", trial,
@@ -261,9 +250,9 @@ void bind_subscriptions(py::module_& m) {
       .def(
           "cancel",
           [](Subscriptions& subscriptions, const Text& id, bool at_period_end,
-             const Loose<shown_here::OptionalInt>& expected_version) {
+             const OptionalIntArg& expected_version) {
             const SubscriptionId key(id.value);
-            const std::optional<std::uint64_t> version = optional_version(expected_version);
+            const std::optional<std::uint64_t> version = optional_uint64(expected_version, "expected_version");
             py::gil_scoped_release release;
             return subscriptions.cancel(key, at_period_end ? CancelAt::period_end : CancelAt::now, version);
           },
@@ -273,9 +262,9 @@ void bind_subscriptions(py::module_& m) {
           "current period is billed. Returns a SubscriptionChange.")
       .def(
           "pause",
-          [](Subscriptions& subscriptions, const Text& id, const Loose<shown_here::OptionalInt>& expected_version) {
+          [](Subscriptions& subscriptions, const Text& id, const OptionalIntArg& expected_version) {
             const SubscriptionId key(id.value);
-            const std::optional<std::uint64_t> version = optional_version(expected_version);
+            const std::optional<std::uint64_t> version = optional_uint64(expected_version, "expected_version");
             py::gil_scoped_release release;
             return subscriptions.pause(key, version);
           },
@@ -283,9 +272,9 @@ void bind_subscriptions(py::module_& m) {
           "ACTIVE or PAST_DUE -> PAUSED: not billed until resumed. Returns a SubscriptionChange.")
       .def(
           "resume",
-          [](Subscriptions& subscriptions, const Text& id, const Loose<shown_here::OptionalInt>& expected_version) {
+          [](Subscriptions& subscriptions, const Text& id, const OptionalIntArg& expected_version) {
             const SubscriptionId key(id.value);
-            const std::optional<std::uint64_t> version = optional_version(expected_version);
+            const std::optional<std::uint64_t> version = optional_uint64(expected_version, "expected_version");
             py::gil_scoped_release release;
             return subscriptions.resume(key, version);
           },
@@ -294,9 +283,9 @@ void bind_subscriptions(py::module_& m) {
       .def(
           "change_plan",
           [](Subscriptions& subscriptions, const Text& id, const Text& plan_code, Proration proration,
-             const Loose<shown_here::OptionalInt>& expected_version) {
+             const OptionalIntArg& expected_version) {
             const SubscriptionId key(id.value);
-            const std::optional<std::uint64_t> version = optional_version(expected_version);
+            const std::optional<std::uint64_t> version = optional_uint64(expected_version, "expected_version");
             py::gil_scoped_release release;
             return subscriptions.change_plan(key, plan_code.value, proration, version);
           },
@@ -309,9 +298,9 @@ void bind_subscriptions(py::module_& m) {
       .def(
           "set_status",
           [](Subscriptions& subscriptions, const Text& id, SubscriptionStatus status,
-             const Loose<shown_here::OptionalInt>& expected_version) {
+             const OptionalIntArg& expected_version) {
             const SubscriptionId key(id.value);
-            const std::optional<std::uint64_t> version = optional_version(expected_version);
+            const std::optional<std::uint64_t> version = optional_uint64(expected_version, "expected_version");
             py::gil_scoped_release release;
             return subscriptions.set_status(key, status, version);
           },

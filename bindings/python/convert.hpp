@@ -114,6 +114,9 @@ struct CurrencyLike {
 struct Int {
   static constexpr auto name = const_name("int");
 };
+struct OptionalInt {
+  static constexpr auto name = const_name("Optional[int]");
+};
 struct DateTime {
   static constexpr auto name = const_name("datetime.datetime");
 };
@@ -153,6 +156,7 @@ struct Work {
 using DecimalArg = Loose<shown::DecimalLike>;
 using CurrencyArg = Loose<shown::CurrencyLike>;
 using IntArg = Loose<shown::Int>;
+using OptionalIntArg = Loose<shown::OptionalInt>;
 using TimeArg = Loose<shown::DateTime>;
 using OptionalTimeArg = Loose<shown::OptionalDateTime>;
 using DurationArg = Loose<shown::TimeDelta>;
@@ -173,6 +177,12 @@ Typed<shown::OptionalStr> id_result(const std::optional<IdT>& id) {
 inline std::optional<Timestamp> optional_time(const OptionalTimeArg& value, std::string_view field) {
   if (value.value.is_none()) return std::nullopt;
   return timestamp_from_py(value.value, field);
+}
+
+/// An optional count parameter (an expected_version, a quota): None, or an int from 0 to 2^64 - 1.
+inline std::optional<std::uint64_t> optional_uint64(const OptionalIntArg& value, std::string_view field) {
+  if (value.value.is_none()) return std::nullopt;
+  return uint64_from_py(value.value, field);
 }
 
 /// An optional Text as an optional id of type IdT.

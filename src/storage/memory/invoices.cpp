@@ -3,6 +3,7 @@
 #include <iterator>
 
 #include "../integrity.hpp"
+#include "listing.hpp"
 
 namespace billing::detail::memory {
 namespace {
@@ -94,28 +95,7 @@ std::uint64_t Invoices::last_number() {
 
 std::vector<Invoice> Invoices::list(const InvoiceFilter& filter, const std::string& after, std::size_t limit) {
   session_.require_open();
-  std::vector<Invoice> out;
-  const auto keep = [&](const std::string& id) {
-    const Invoice& invoice = table_.rows.find(id)->second;
-    if (!filter.status || invoice.status == *filter.status) out.push_back(invoice);
-  };
-  if (filter.account_id) {
-    const std::string& account = filter.account_id->str();
-    for (auto it = table_.by_account.upper_bound({account, after});
-         it != table_.by_account.end() && it->first == account && out.size() < limit; ++it) {
-      keep(it->second);
-    }
-  } else if (filter.status) {
-    for (auto it = table_.by_status.upper_bound({*filter.status, after});
-         it != table_.by_status.end() && it->first == *filter.status && out.size() < limit; ++it) {
-      keep(it->second);
-    }
-  } else {
-    for (auto it = table_.rows.upper_bound(after); it != table_.rows.end() && out.size() < limit; ++it) {
-      out.push_back(it->second);
-    }
-  }
-  return out;
+  return list_by_account_or_status<Invoice>(table_, filter, after, limit);
 }
 
 std::uint64_t Invoices::count_open_finalized_before(Timestamp before) {

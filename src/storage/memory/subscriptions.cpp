@@ -1,6 +1,7 @@
 #include "subscriptions.hpp"
 
 #include "../integrity.hpp"
+#include "listing.hpp"
 
 namespace billing::detail::memory {
 namespace {
@@ -86,28 +87,7 @@ std::vector<Subscription> Subscriptions::due(Timestamp as_of, Timestamp after_en
 std::vector<Subscription> Subscriptions::list(const SubscriptionFilter& filter, const std::string& after,
                                               std::size_t limit) {
   session_.require_open();
-  std::vector<Subscription> out;
-  const auto keep = [&](const std::string& id) {
-    const Subscription& s = table_.rows.find(id)->second;
-    if (!filter.status || s.status == *filter.status) out.push_back(s);
-  };
-  if (filter.account_id) {
-    const std::string& account = filter.account_id->str();
-    for (auto it = table_.by_account.upper_bound({account, after});
-         it != table_.by_account.end() && it->first == account && out.size() < limit; ++it) {
-      keep(it->second);
-    }
-  } else if (filter.status) {
-    for (auto it = table_.by_status.upper_bound({*filter.status, after});
-         it != table_.by_status.end() && it->first == *filter.status && out.size() < limit; ++it) {
-      keep(it->second);
-    }
-  } else {
-    for (auto it = table_.rows.upper_bound(after); it != table_.rows.end() && out.size() < limit; ++it) {
-      out.push_back(it->second);
-    }
-  }
-  return out;
+  return list_by_account_or_status<Subscription>(table_, filter, after, limit);
 }
 
 void Subscriptions::insert_adjustment(const SubscriptionAdjustment& adjustment) {
