@@ -23,10 +23,18 @@
 //                                                          quota_workload.hpp; prints "counts <allowed>
 //                                                          <quota_exceeded> <rate_limited>", then "remaining"
 //                                                          and the remaining units of each allowed call
+//   billing_stress_writer billing-run <db> <as_of> <limit> [<gate>]
+//                                                          on a ManualClock stopped at <as_of>, prints "ready"
+//                                                          (then, with <gate>, waits for that file) and calls
+//                                                          books.billing().run(<as_of>, <limit>) until nothing
+//                                                          is due, printing "ran <billed> <invoices_created>
+//                                                          <payment_jobs>" after each call and "done" with the
+//                                                          sums at the end; a skipped period is unexpected
 #include <unistd.h>
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -156,16 +164,22 @@ int crash_at(const std::string& path, const std::string& step) {
   return k_exit_unexpected;
 }
 
-// Waits at the gate so that the processes start consuming together, not one after another.
+// Waits for the file `gate`, so that processes started one after another go on together. False when it
+// never came within k_kill_loop_cap.
+bool wait_for_gate(const std::string& gate) {
+  const auto stop = std::chrono::steady_clock::now() + k_kill_loop_cap;
+  while (!std::filesystem::exists(gate)) {
+    if (std::chrono::steady_clock::now() >= stop) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 int quota_consume(const std::string& path, const std::string& gate, int count) {
   Books books(open_sqlite(path, {.durability = Durability::normal}),
               std::make_shared<ManualClock>(Timestamp::parse(stress::k_quota_start)));
   say("ready");
-  const auto stop = std::chrono::steady_clock::now() + k_kill_loop_cap;
-  while (!std::filesystem::exists(gate)) {
-    if (std::chrono::steady_clock::now() >= stop) return k_exit_unexpected;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  if (!wait_for_gate(gate)) return k_exit_unexpected;
   const QuotaRequest request{.subject = std::string(stress::k_quota_subject), .plan = std::string(stress::k_quota_plan)};
   std::array<int, 3> counts{};  // by QuotaReason: allowed, quota_exceeded, rate_limited
   std::string remaining = "remaining";
@@ -183,6 +197,33 @@ int quota_consume(const std::string& path, const std::string& gate, int count) {
   return 0;
 }
 
+// The billing run in calls of `limit` periods, so that the parent hears how far it got. The clock stands at
+// as_of, so that every payment job is due when the parent claims it to count it.
+int billing_run(const std::string& path, const std::string& as_of_text, std::size_t limit, const std::string& gate) {
+  const Timestamp as_of = Timestamp::parse(as_of_text);
+  Books books(open_sqlite(path, {.durability = Durability::normal}), std::make_shared<ManualClock>(as_of));
+  say("ready");
+  if (!gate.empty() && !wait_for_gate(gate)) return k_exit_unexpected;
+  std::uint64_t billed = 0;
+  std::uint64_t created = 0;
+  std::uint64_t jobs = 0;
+  for (bool more_due = true; more_due;) {
+    const BillingReport report = books.billing().run(as_of, limit);
+    for (const BillingSkip& skip : report.skipped) {
+      fmt::print(stderr, "{} at {}: skipped: {}\n", skip.subscription_id.str(), skip.period_start.to_string(),
+                 skip.reason);
+    }
+    if (!report.skipped.empty()) return k_exit_unexpected;
+    billed += report.subscriptions_billed;
+    created += report.invoices_created;
+    jobs += report.payment_jobs;
+    say(fmt::format("ran {} {} {}", report.subscriptions_billed, report.invoices_created, report.payment_jobs));
+    more_due = report.more_due;
+  }
+  say(fmt::format("done {} {} {}", billed, created, jobs));
+  return 0;
+}
+
 int run(int argc, char** argv) {
   const std::string_view mode = argc > 1 ? argv[1] : "";
   if (mode == "transfers" && argc == 5) return transfers(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
@@ -190,9 +231,13 @@ int run(int argc, char** argv) {
   if (mode == "crash-at" && argc == 4) return crash_at(argv[2], argv[3]);
   if (mode == "job-worker" && argc == 4) return job_worker(argv[2], argv[3]);
   if (mode == "quota-consume" && argc == 5) return quota_consume(argv[2], argv[3], std::atoi(argv[4]));
+  if (mode == "billing-run" && (argc == 5 || argc == 6) && std::atoi(argv[4]) > 0) {
+    return billing_run(argv[2], argv[3], static_cast<std::size_t>(std::atoi(argv[4])), argc == 6 ? argv[5] : "");
+  }
   fmt::print(stderr,
              "usage: {0} transfers <db> <index> <count> | {0} kill-loop <db> | {0} crash-at <db> <step> | "
-             "{0} job-worker <db> <name> | {0} quota-consume <db> <gate> <count>\n",
+             "{0} job-worker <db> <name> | {0} quota-consume <db> <gate> <count> | "
+             "{0} billing-run <db> <as_of> <limit> [<gate>]\n",
              argc > 0 ? argv[0] : "billing_stress_writer");
   return k_exit_usage;
 }
