@@ -58,6 +58,7 @@ Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, s
       accounts_(*context_),
       ledger_(*context_),
       idempotency_(*context_),
+      health_(*context_),
       orders_(*context_),
       jobs_(*context_),
       payments_(*context_, accounts_, ledger_, jobs_),
@@ -67,7 +68,11 @@ Books::Books(std::shared_ptr<Store> store, std::shared_ptr<const Clock> clock, s
       api_keys_(*context_, plans_),
       subscriptions_(*context_, accounts_, plans_),
       invoices_(*context_, accounts_, ledger_, plans_, subscriptions_, usage_),
-      billing_(*context_, subscriptions_, invoices_, jobs_) {}
+      billing_(*context_, subscriptions_, invoices_, jobs_),
+      collections_(*context_, accounts_, invoices_, subscriptions_, payments_, jobs_) {
+  // An invoice follows its payment in the unit of work that settles the payment, whoever settles it.
+  payments_.on_settled([this](UnitOfWork& work, const Payment& payment) { collections_.payment_settled(work, payment); });
+}
 
 Books::~Books() = default;
 

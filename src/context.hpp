@@ -11,6 +11,7 @@
 #include "billing/id.hpp"
 #include "billing/storage/store.hpp"
 #include "billing/time.hpp"
+#include "metrics.hpp"
 
 namespace billing::detail {
 
@@ -22,6 +23,8 @@ class Context {
   [[nodiscard]] Store& store() noexcept { return *store_; }
   [[nodiscard]] const Clock& clock() const noexcept { return *clock_; }
   [[nodiscard]] IdSource& ids() noexcept { return *ids_; }
+  /// The counters of these books since they were opened (metrics.hpp).
+  [[nodiscard]] Metrics& metrics() noexcept { return metrics_; }
 
   /// This thread's unit of work (open, or committed by BooksTransaction::commit() but not yet ended), or
   /// null.
@@ -62,6 +65,7 @@ class Context {
   std::shared_ptr<Store> store_;
   std::shared_ptr<const Clock> clock_;
   std::shared_ptr<IdSource> ids_;
+  Metrics metrics_;
   std::mutex mutex_;
   std::unordered_map<std::thread::id, UnitOfWork*> ambient_;
 };

@@ -167,8 +167,12 @@ EnqueueOutcome enqueue_in(JobRepository& jobs, IdSource& ids, const JobRequest& 
   return {EnqueueResult::ok, std::move(job)};
 }
 
-// Claims up to `limit` due jobs, dead-lettering on the way those whose lapsed claim was their last attempt.
-std::vector<Job> claim_in(JobRepository& jobs, const ClaimRequest& request, std::size_t limit, Timestamp now) {
+// Claims up to `limit` due jobs, dead-lettering on the way those whose lapsed claim was their last attempt
+// (counted for the health report once `work` commits).
+std::vector<Job> claim_in(UnitOfWork& work, detail::Metrics& metrics, const ClaimRequest& request, std::size_t limit,
+                          Timestamp now) {
+  JobRepository& jobs = work->jobs();
+  std::uint64_t lapsed = 0;
   std::vector<Job> claimed;
   while (claimed.size() < limit) {
     std::vector<Job> due = jobs.due(now, request.kinds, limit - claimed.size());
@@ -178,6 +182,7 @@ std::vector<Job> claim_in(JobRepository& jobs, const ClaimRequest& request, std:
         BILLING_ASSERT(job.status == JobStatus::claimed);  // a queued job always has an attempt left
         dead_letter(job, k_lease_lapsed, now);
         jobs.update(job);
+        ++lapsed;
         continue;
       }
       take(job, request, now);
@@ -185,6 +190,7 @@ std::vector<Job> claim_in(JobRepository& jobs, const ClaimRequest& request, std:
       claimed.push_back(std::move(job));
     }
   }
+  metrics.add_on_commit(work, detail::Counter::jobs_dead_lettered, lapsed);
   return claimed;
 }
 
@@ -206,7 +212,9 @@ struct Failure {
   bool retry;
 };
 
-FailOutcome fail_in(JobRepository& jobs, const Failure& failure, const JobOptions& options, Timestamp now) {
+FailOutcome fail_in(UnitOfWork& work, detail::Metrics& metrics, const Failure& failure, const JobOptions& options,
+                    Timestamp now) {
+  JobRepository& jobs = work->jobs();
   std::optional<Job> job = jobs.find(failure.id);
   if (auto refused =
           refuse_unless_held<FailOutcome>(job, failure.token, FailResult::not_found, FailResult::stale_token)) {
@@ -220,8 +228,10 @@ FailOutcome fail_in(JobRepository& jobs, const Failure& failure, const JobOption
     result = FailResult::retry_scheduled;
   } else {
     release(*job, JobStatus::dead_lettered, now);
+    metrics.add_on_commit(work, detail::Counter::jobs_dead_lettered);
   }
   jobs.update(*job);
+  metrics.add_on_commit(work, detail::Counter::jobs_failed);
   return {result, std::move(job)};
 }
 
@@ -236,8 +246,8 @@ RedriveOutcome redrive_in(JobRepository& jobs, const JobId& id, Timestamp now) {
   return {RedriveResult::ok, std::move(job)};
 }
 
-std::optional<Job> claim_one(JobRepository& jobs, const ClaimRequest& request, Timestamp now) {
-  std::vector<Job> claimed = claim_in(jobs, request, 1, now);
+std::optional<Job> claim_one(UnitOfWork& work, detail::Metrics& metrics, const ClaimRequest& request, Timestamp now) {
+  std::vector<Job> claimed = claim_in(work, metrics, request, 1, now);
   if (claimed.empty()) return std::nullopt;
   return std::move(claimed.front());
 }
@@ -276,12 +286,13 @@ std::vector<EnqueueOutcome> Jobs::enqueue_batch(std::span<const JobRequest> requ
 
 std::optional<Job> Jobs::claim(const ClaimRequest& request) {
   validate(request);
-  return context_.write([&](UnitOfWork& work) { return claim_one(work->jobs(), request, context_.clock().now()); });
+  return context_.write(
+      [&](UnitOfWork& work) { return claim_one(work, context_.metrics(), request, context_.clock().now()); });
 }
 
 std::optional<Job> Jobs::claim(UnitOfWork& work, const ClaimRequest& request) {
   validate(request);
-  return claim_one(work->jobs(), request, context_.clock().now());
+  return claim_one(work, context_.metrics(), request, context_.clock().now());
 }
 
 std::vector<Job> Jobs::claim_batch(const ClaimRequest& request, std::size_t limit) {
@@ -290,7 +301,7 @@ std::vector<Job> Jobs::claim_batch(const ClaimRequest& request, std::size_t limi
   }
   validate(request);
   return context_.write(
-      [&](UnitOfWork& work) { return claim_in(work->jobs(), request, limit, context_.clock().now()); });
+      [&](UnitOfWork& work) { return claim_in(work, context_.metrics(), request, limit, context_.clock().now()); });
 }
 
 CompleteOutcome Jobs::complete(const JobId& id, std::string_view token) {
@@ -307,7 +318,7 @@ CompleteOutcome Jobs::complete(UnitOfWork& work, const JobId& id, std::string_vi
 FailOutcome Jobs::fail(const JobId& id, std::string_view token, std::string_view error, bool retry) {
   validate_failure(token, error);
   return context_.write([&](UnitOfWork& work) {
-    return fail_in(work->jobs(), {.id = id, .token = token, .error = error, .retry = retry}, options_,
+    return fail_in(work, context_.metrics(), {.id = id, .token = token, .error = error, .retry = retry}, options_,
                    context_.clock().now());
   });
 }
@@ -315,7 +326,7 @@ FailOutcome Jobs::fail(const JobId& id, std::string_view token, std::string_view
 FailOutcome Jobs::fail(UnitOfWork& work, const JobId& id, std::string_view token, std::string_view error,
                        bool retry) {
   validate_failure(token, error);
-  return fail_in(work->jobs(), {.id = id, .token = token, .error = error, .retry = retry}, options_,
+  return fail_in(work, context_.metrics(), {.id = id, .token = token, .error = error, .retry = retry}, options_,
                  context_.clock().now());
 }
 

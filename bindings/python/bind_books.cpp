@@ -10,6 +10,7 @@
 #include "billing/error.hpp"
 #include "billing/storage/sqlite.hpp"
 #include "convert.hpp"
+#include "health.hpp"
 #include "repr.hpp"
 
 namespace billing::python {
@@ -315,7 +316,25 @@ void bind_books(py::module_& m) {
       .def_property_readonly(
           "invoices", [](PyBooks& books) -> auto& { return books.invoices(); },
           py::return_value_policy::reference_internal, "The Invoices of these books.")
+      .def_property_readonly(
+          "collections", [](PyBooks& books) -> auto& { return books.collections(); },
+          py::return_value_policy::reference_internal,
+          "The Collections (invoices' payments and dunning) of these books.")
       .def("__repr__", &PyBooks::repr)
+      .def(
+          "health", [](PyBooks& books) { return health_report(books); }, k_health_doc)
+      .def(
+          "configure_health",
+          [](PyBooks& books, const CountBoundsArg& ready_jobs, const CountBoundsArg& dead_letters,
+             const AgeBoundsArg& oldest_ready_age, const CountBoundsArg& expired_holds,
+             const CountBoundsArg& overdue_invoices, const OptionalDurationArg& invoice_overdue_after) {
+            configure_health(books, ready_jobs, dead_letters, oldest_ready_age, expired_holds, overdue_invoices,
+                             invoice_overdue_after);
+          },
+          py::kw_only(), py::arg("ready_jobs") = py::none(), py::arg("dead_letters") = py::none(),
+          py::arg("oldest_ready_age") = py::none(), py::arg("expired_holds") = py::none(),
+          py::arg("overdue_invoices") = py::none(), py::arg("invoice_overdue_after") = py::none(),
+          k_configure_health_doc)
       .def(
           "run_billing",
           [](PyBooks& books, const TimeArg& as_of, const IntArg& limit) {

@@ -138,5 +138,6 @@ BILLING_PYTHON_ENUM(billing::Proration, "Proration")
 BILLING_PYTHON_ENUM(billing::InvoiceStatus, "InvoiceStatus")
 BILLING_PYTHON_ENUM(billing::InvoiceLineKind, "InvoiceLineKind")
 BILLING_PYTHON_ENUM(billing::InvoiceResult, "InvoiceResult")
+BILLING_PYTHON_ENUM(billing::HealthStatus, "HealthStatus")
 
 #undef BILLING_PYTHON_ENUM

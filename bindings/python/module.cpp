@@ -29,7 +29,9 @@ void bind_subscription_types(py::module_& m);
 void bind_subscriptions(py::module_& m);
 void bind_invoice_types(py::module_& m);
 void bind_invoices(py::module_& m);
+void bind_collections(py::module_& m);
 void bind_billing_run_types(py::module_& m);
+void bind_health_types(py::module_& m);
 void bind_books(py::module_& m);
 void install_guard(py::module_& m);
 }  // namespace billing::python
@@ -65,6 +67,8 @@ PYBIND11_MODULE(_billing, m) {
   billing::python::bind_invoice_types(m);
   billing::python::bind_invoices(m);
   billing::python::bind_billing_run_types(m);
+  billing::python::bind_collections(m);
+  billing::python::bind_health_types(m);  // before Books, whose health() returns a HealthReport
   billing::python::bind_books(m);
   billing::python::install_guard(m);  // last: it guards every function bound above
   m.attr("__name__") = "billing._billing";

@@ -21,6 +21,8 @@
 
 #include "billing/accounts.hpp"
 #include "billing/billing_run.hpp"
+#include "billing/collections.hpp"
+#include "billing/health.hpp"
 #include "billing/idempotency.hpp"
 #include "billing/invoices.hpp"
 #include "billing/jobs.hpp"
@@ -76,6 +78,8 @@ class Books {
   [[nodiscard]] Accounts& accounts() noexcept { return accounts_; }
   [[nodiscard]] Ledger& ledger() noexcept { return ledger_; }
   [[nodiscard]] Idempotency& idempotency() noexcept { return idempotency_; }
+  /// The health report for a host's endpoint or dashboard: health().report() (billing/health.hpp).
+  [[nodiscard]] Health& health() noexcept { return health_; }
   [[nodiscard]] Orders& orders() noexcept { return orders_; }
   [[nodiscard]] Jobs& jobs() noexcept { return jobs_; }
   [[nodiscard]] Payments& payments() noexcept { return payments_; }
@@ -87,6 +91,8 @@ class Books {
   [[nodiscard]] Invoices& invoices() noexcept { return invoices_; }
   /// The billing run: billing().run(as_of) bills every due subscription once.
   [[nodiscard]] BillingRun& billing() noexcept { return billing_; }
+  /// Invoices' payments and dunning: collections().run(gateway, lookup) charges the invoices the billing run queued.
+  [[nodiscard]] Collections& collections() noexcept { return collections_; }
 
   /// Opens a write unit of work for this thread. Throws Misuse when this thread already has one that has
   /// not ended (open, or committed and not yet destroyed).
@@ -100,6 +106,7 @@ class Books {
   Accounts accounts_;
   Ledger ledger_;
   Idempotency idempotency_;
+  Health health_;
   Orders orders_;
   Jobs jobs_;
   Payments payments_;
@@ -110,6 +117,7 @@ class Books {
   Subscriptions subscriptions_;
   Invoices invoices_;
   BillingRun billing_;
+  Collections collections_;
 };
 
 }  // namespace billing

@@ -86,6 +86,12 @@ class Invoices {
   InvoiceOutcome finalize(const InvoiceId& id, std::optional<std::uint64_t> expected_version = std::nullopt);
   /// OPEN or UNCOLLECTIBLE -> PAID: posts the settlement (cash debited, the customer's account credited).
   InvoiceOutcome mark_paid(const InvoiceId& id, std::optional<std::uint64_t> expected_version = std::nullopt);
+
+  /// OPEN or UNCOLLECTIBLE -> PAID by `settlement`, an entry another area posted (a payment's, which credits the
+  /// customer's account with the total): records it as the settled entry and posts nothing. Throws
+  /// InvalidArgument naming "settlement" when the ledger has no such entry, or when it does not credit the
+  /// customer's account with the invoice's total (debit it, for a credit note); nothing changes then.
+  InvoiceOutcome mark_paid_by(const InvoiceId& id, const EntryId& settlement);
   /// DRAFT, OPEN or UNCOLLECTIBLE -> VOID: for a finalised invoice, posts the reversal of its entry.
   InvoiceOutcome void_invoice(const InvoiceId& id, std::optional<std::uint64_t> expected_version = std::nullopt);
   /// OPEN -> UNCOLLECTIBLE (dunning gave up); posts nothing: the receivable stays on the customer's account.

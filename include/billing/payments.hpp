@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -175,6 +176,12 @@ class Payments {
   /// The status changes of the payment, oldest first; empty when there is no such payment.
   [[nodiscard]] std::vector<PaymentChange> history(const PaymentId& id);
 
+  /// Called inside the unit of work that settles a payment (process, run_due, reconcile), after its new status is
+  /// written, so that what it writes commits with it or not at all: how another area follows its payments (the
+  /// invoices' collections, collections.hpp, which Books installs). One hook; set at start-up.
+  using SettledHook = std::function<void(UnitOfWork&, const Payment&)>;
+  void on_settled(SettledHook hook) { settled_ = std::move(hook); }
+
  private:
   void check_accounts(const Payment& payment, const PaymentRequest& request);
   void open_default_accounts(const Payment& payment, const PaymentRequest& request);
@@ -191,6 +198,7 @@ class Payments {
   Ledger& ledger_;
   Jobs& jobs_;
   PaymentOptions options_{};
+  SettledHook settled_{};
 };
 
 }  // namespace billing

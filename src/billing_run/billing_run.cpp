@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "billing/error.hpp"
@@ -12,6 +13,7 @@
 #include "billing/storage/store.hpp"
 #include "billing/subscriptions.hpp"
 #include "context.hpp"
+#include "id_payload.hpp"
 
 namespace billing {
 namespace {
@@ -53,8 +55,9 @@ BillingReport BillingRun::run(Timestamp as_of, std::size_t limit) {
     Step step;
     try {
       step = context_.write_joined([&](UnitOfWork& work) -> Step {
-        // The first due period not skipped in this run, read under the write lock.
-        for (const Subscription& s : subscriptions_.due(work, as_of, detail::k_max_page)) {
+        // The first due period not skipped in this run, read under the write lock: among the first skipped + 1.
+        const std::size_t window = std::min(skipped.size() + 1, detail::k_max_page);
+        for (const Subscription& s : subscriptions_.due(work, as_of, window)) {
           if (!skipped.contains({s.id.str(), s.current_period_start.unix_micros()})) {
             due = s;
             break;
@@ -85,7 +88,7 @@ BillingReport BillingRun::run(Timestamp as_of, std::size_t limit) {
         if (invoice.status == InvoiceStatus::open && invoice.total.sign() > 0) {
           const EnqueueOutcome job = jobs_.enqueue(
               work, {.kind = std::string(k_invoice_payment_kind),
-                     .payload = fmt::format(R"({{"invoice_id":"{}"}})", invoice.id.str()),
+                     .payload = detail::id_payload(invoice.id),
                      .dedup_key = fmt::format("{}:{}", k_invoice_payment_kind, invoice.id.str())});
           billed.job_enqueued = job.result == EnqueueResult::ok;
         }

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "billing/accounts.hpp"
 #include "billing/error.hpp"
 #include "billing/ledger.hpp"
@@ -45,6 +47,15 @@ void check_prefix(const std::string& prefix, std::string_view field) {
 
 // The entry ids of an invoice's postings: fixed by the invoice, so a retried step posts once.
 EntryId entry_id(const InvoiceId& id, std::string_view step) { return EntryId(fmt::format("{}:{}", id.str(), step)); }
+
+// `stored` moved to a final status `to` at `now`, one version on.
+Invoice closed(const Invoice& stored, InvoiceStatus to, Timestamp now) {
+  Invoice next = stored;
+  next.version = stored.version + 1;
+  next.status = to;
+  next.closed_at = now;
+  return next;
+}
 
 }  // namespace
 
@@ -296,10 +307,7 @@ InvoiceOutcome Invoices::mark_paid(const InvoiceId& id, std::optional<std::uint6
   return context_.write_joined([&](UnitOfWork& work) -> InvoiceOutcome {
     const std::optional<Invoice> stored = work->invoices().find(id);
     if (auto no = refused(stored, InvoiceStatus::paid, expected_version)) return *no;
-    Invoice next = *stored;
-    next.version = stored->version + 1;
-    next.status = InvoiceStatus::paid;
-    next.closed_at = context_.clock().now();
+    Invoice next = closed(*stored, InvoiceStatus::paid, context_.clock().now());
     if (!stored->total.is_zero()) {
       const std::string code(stored->currency.code());
       const AccountId cash(this->options().accounts.cash_prefix + code);
@@ -324,14 +332,35 @@ InvoiceOutcome Invoices::mark_paid(const InvoiceId& id, std::optional<std::uint6
   });
 }
 
+InvoiceOutcome Invoices::mark_paid_by(const InvoiceId& id, const EntryId& settlement) {
+  return context_.write_joined([&](UnitOfWork& work) -> InvoiceOutcome {
+    const std::optional<Invoice> stored = work->invoices().find(id);
+    if (auto no = refused(stored, InvoiceStatus::paid, std::nullopt)) return *no;
+    const std::optional<Entry> entry = ledger_.entry(settlement);
+    if (!entry) throw InvalidArgument("settlement", fmt::format("the ledger has no entry {}", settlement.str()));
+    const Side customer_side = stored->total.sign() < 0 ? Side::debit : Side::credit;
+    const bool settles = std::any_of(entry->postings.begin(), entry->postings.end(), [&](const Posting& posting) {
+      return posting.account == stored->account_id && posting.side == customer_side &&
+             posting.amount == abs(stored->total);
+    });
+    if (!settles) {
+      throw InvalidArgument("settlement", fmt::format("entry {} does not {} {} with {}", settlement.str(),
+                                                      customer_side == Side::credit ? "credit" : "debit",
+                                                      stored->account_id.str(), abs(stored->total).to_string()));
+    }
+    Invoice next = closed(*stored, InvoiceStatus::paid, context_.clock().now());
+    next.settled_entry = settlement;
+    const bool updated = work->invoices().update(next);
+    BILLING_ASSERT(updated);
+    return {InvoiceResult::ok, std::move(next), {}};
+  });
+}
+
 InvoiceOutcome Invoices::void_invoice(const InvoiceId& id, std::optional<std::uint64_t> expected_version) {
   return context_.write_joined([&](UnitOfWork& work) -> InvoiceOutcome {
     const std::optional<Invoice> stored = work->invoices().find(id);
     if (auto no = refused(stored, InvoiceStatus::voided, expected_version)) return *no;
-    Invoice next = *stored;
-    next.version = stored->version + 1;
-    next.status = InvoiceStatus::voided;
-    next.closed_at = context_.clock().now();
+    Invoice next = closed(*stored, InvoiceStatus::voided, context_.clock().now());
     if (stored->posted_entry) {
       const PostOutcome reversed = ledger_.reverse(*stored->posted_entry, entry_id(id, "void"),
                                                    fmt::format("void of invoice {}", invoice_number(stored->number.value_or(0))));
@@ -350,10 +379,7 @@ InvoiceOutcome Invoices::mark_uncollectible(const InvoiceId& id, std::optional<s
   return context_.write_joined([&](UnitOfWork& work) -> InvoiceOutcome {
     const std::optional<Invoice> stored = work->invoices().find(id);
     if (auto no = refused(stored, InvoiceStatus::uncollectible, expected_version)) return *no;
-    Invoice next = *stored;
-    next.version = stored->version + 1;
-    next.status = InvoiceStatus::uncollectible;
-    next.closed_at = context_.clock().now();
+    Invoice next = closed(*stored, InvoiceStatus::uncollectible, context_.clock().now());
     const bool updated = work->invoices().update(next);
     BILLING_ASSERT(updated);
     return {InvoiceResult::ok, std::move(next), {}};

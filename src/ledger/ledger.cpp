@@ -74,6 +74,22 @@ AccountBalance make_balance(const Account& account, const Balances& totals, std:
           .as_of_sequence = sequence};
 }
 
+static_assert(static_cast<std::size_t>(PostResult::batch_failed) < detail::Metrics::k_max_codes);
+
+// Counts for the health report: entries appended once the unit commits, rejections as they are told (an
+// `exists` replay is neither).
+void count_outcomes(detail::Metrics& metrics, UnitOfWork& work, const std::vector<PostOutcome>& outcomes) {
+  std::uint64_t appended = 0;
+  for (const PostOutcome& outcome : outcomes) {
+    if (outcome.result == PostResult::ok) {
+      ++appended;
+    } else if (outcome.result != PostResult::exists) {
+      metrics.add_rejection(static_cast<std::size_t>(outcome.result));
+    }
+  }
+  metrics.add_on_commit(work, detail::Counter::entries_posted, appended);
+}
+
 void check_batch(std::size_t size, std::string_view field) {
   if (size > k_max_batch) {
     throw InvalidArgument(std::string(field),
@@ -127,10 +143,12 @@ std::vector<PostOutcome> Ledger::run(const std::vector<detail::Operation>& opera
           if (&other != &outcomes.back()) other = {PostResult::batch_failed, std::nullopt, std::nullopt};
         }
         outcomes.resize(operations.size(), {PostResult::batch_failed, std::nullopt, std::nullopt});
+        count_outcomes(context_.metrics(), work, outcomes);
         return outcomes;  // nothing staged is written
       }
     }
     planner.write();
+    count_outcomes(context_.metrics(), work, outcomes);
     return outcomes;
   });
 }

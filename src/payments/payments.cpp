@@ -14,6 +14,7 @@
 #include "billing/storage/store.hpp"
 #include "context.hpp"
 #include "fingerprint.hpp"
+#include "id_payload.hpp"
 #include "text.hpp"
 
 namespace billing {
@@ -154,42 +155,6 @@ std::optional<PaymentOutcome> existing(UnitOfWork& work, const Payment& asked) {
   const bool same = same_request(*stored, asked);
   return PaymentOutcome{same ? PaymentResult::exists : PaymentResult::exists_with_different_fields, std::move(stored),
                         {}};
-}
-
-// A retry job's payload: {"payment_id":"<id>"}, JSON as every job payload from Python is. An id is printable
-// ASCII, so only its quotes and backslashes need escaping.
-constexpr std::string_view k_payload_head = R"({"payment_id":")";
-constexpr std::string_view k_payload_tail = R"("})";
-
-std::string retry_payload(const PaymentId& id) {
-  std::string payload(k_payload_head);
-  for (const char c : id.str()) {
-    if (c == '"' || c == '\\') payload += '\\';
-    payload += c;
-  }
-  payload += k_payload_tail;
-  return payload;
-}
-
-/// The payment a retry job's payload names, or nullopt when it is not a payload retry_payload() makes.
-std::optional<PaymentId> retried_payment(std::string_view payload) {
-  if (payload.size() < k_payload_head.size() + k_payload_tail.size() || !payload.starts_with(k_payload_head) ||
-      !payload.ends_with(k_payload_tail)) {
-    return std::nullopt;
-  }
-  const std::string_view quoted =
-      payload.substr(k_payload_head.size(), payload.size() - k_payload_head.size() - k_payload_tail.size());
-  std::string id;
-  for (std::size_t i = 0; i < quoted.size(); ++i) {
-    if (quoted[i] == '\\' && i + 1 < quoted.size()) ++i;
-    else if (quoted[i] == '"' || quoted[i] == '\\') return std::nullopt;
-    id += quoted[i];
-  }
-  try {
-    return PaymentId(std::move(id));
-  } catch (const InvalidArgument&) {
-    return std::nullopt;
-  }
 }
 
 std::string default_account_id(std::string_view role, Currency currency) {
@@ -376,6 +341,7 @@ PaymentOutcome Payments::settle(const Payment& asked, const ChargeResult& answer
     const Timestamp now = context_.clock().now();
     const PaymentChange change = apply(work, *payment, answer, now);
     work->payments().update(*payment, change);
+    if (settled_) settled_(work, *payment);
     return {PaymentResult::ok, std::move(payment), {}};
   });
 }
@@ -440,7 +406,7 @@ PaymentChange Payments::retry_or_dead_letter(UnitOfWork& work, Payment& payment,
 void Payments::schedule(UnitOfWork& work, const Payment& payment) {
   const EnqueueOutcome queued =
       jobs_.enqueue(work, {.kind = std::string(k_payment_retry_kind),
-                           .payload = retry_payload(payment.id),
+                           .payload = detail::id_payload(payment.id),
                            .run_at = payment.next_attempt_at,
                            .dedup_key = fmt::format("{}#{}", payment.id.str(), payment.version)});
   BILLING_ASSERT(queued.result == EnqueueResult::ok);  // the key names this very version
@@ -469,7 +435,7 @@ std::vector<PaymentOutcome> Payments::run_due(PaymentGateway& gateway, std::size
 std::optional<Payment> Payments::due_payment(const Job& job) {
   // A job outlives its purpose when the payment was processed some other way (process() by hand, a
   // redrive) after the job was queued; its own next_attempt_at then says whether this job is the one.
-  const std::optional<PaymentId> id = retried_payment(job.payload);
+  const std::optional<PaymentId> id = detail::payload_id<PaymentIdTag>(job.payload);
   if (!id) return std::nullopt;  // not a job this area queued: nothing to process, and it must not block the queue
   const std::optional<Payment> payment = get(*id);
   if (!payment || payment->status != PaymentStatus::validated || !payment->next_attempt_at) return std::nullopt;

@@ -331,12 +331,21 @@ class RecordPlan {
   std::map<std::string, Totals, std::less<>> totals_;
 };
 
-std::vector<RecordResult> record_in(UnitOfWork& work, const UsageOptions& options, Timestamp now,
-                                    std::span<const UsageEvent> events, bool batch) {
+// Counts for the health report: the events stored once the unit commits, duplicates as they are told.
+void count_recorded(detail::Metrics& metrics, UnitOfWork& work, const std::vector<RecordResult>& results) {
+  const auto stored = static_cast<std::uint64_t>(std::count(results.begin(), results.end(), RecordResult::ok));
+  metrics.add_on_commit(work, detail::Counter::events_recorded, stored);
+  metrics.add(detail::Counter::event_duplicates,
+              static_cast<std::uint64_t>(std::count(results.begin(), results.end(), RecordResult::duplicate)));
+}
+
+std::vector<RecordResult> record_in(UnitOfWork& work, detail::Metrics& metrics, const UsageOptions& options,
+                                    Timestamp now, std::span<const UsageEvent> events, bool batch) {
   RecordPlan plan(work->usage(), options, now);
   std::vector<RecordResult> results = plan.check(events, batch);
   plan.fold();
   plan.write();
+  count_recorded(metrics, work, results);
   return results;
 }
 
@@ -605,13 +614,13 @@ std::vector<Meter> Usage::meters() {
 RecordResult Usage::record(const UsageEvent& event) {
   validate(event, std::nullopt);
   return context_.write([&](UnitOfWork& work) {
-    return record_in(work, options_, context_.clock().now(), std::span(&event, 1), false).front();
+    return record_in(work, context_.metrics(), options_, context_.clock().now(), std::span(&event, 1), false).front();
   });
 }
 
 RecordResult Usage::record(UnitOfWork& work, const UsageEvent& event) {
   validate(event, std::nullopt);
-  return record_in(work, options_, context_.clock().now(), std::span(&event, 1), false).front();
+  return record_in(work, context_.metrics(), options_, context_.clock().now(), std::span(&event, 1), false).front();
 }
 
 std::vector<RecordResult> Usage::record_batch(std::span<const UsageEvent> events) {
@@ -621,8 +630,9 @@ std::vector<RecordResult> Usage::record_batch(std::span<const UsageEvent> events
   }
   for (std::size_t i = 0; i < events.size(); ++i) validate(events[i], i);
   if (events.empty()) return {};
-  return context_.write(
-      [&](UnitOfWork& work) { return record_in(work, options_, context_.clock().now(), events, true); });
+  return context_.write([&](UnitOfWork& work) {
+    return record_in(work, context_.metrics(), options_, context_.clock().now(), events, true);
+  });
 }
 
 CancelResult Usage::cancel(std::string_view id) {

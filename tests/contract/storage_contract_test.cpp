@@ -143,6 +143,9 @@ CONTRACT_TEST("holds, resolutions and reversals are linked and indexed") {
   open_hold.expires_at = t0 + std::chrono::hours(2);
   work->ledger().append(open_hold);
   CHECK(work->ledger().expired_holds(t0 + std::chrono::hours(3), 10).size() == 2);
+  CHECK(work->ledger().count_expired_holds(t0 + std::chrono::hours(3)) == 2);
+  CHECK(work->ledger().count_expired_holds(t0 + std::chrono::hours(1)) == 1);  // at its expiry, it has expired
+  CHECK(work->ledger().count_expired_holds(t0 + std::chrono::minutes(59)) == 0);
   Entry capture = make_entry(3, "capture", "a", "b", t0);
   capture.kind = EntryKind::post_pending;
   capture.pending_id = EntryId("hold");
@@ -156,6 +159,8 @@ CONTRACT_TEST("holds, resolutions and reversals are linked and indexed") {
   CHECK(work->ledger().reversal_of(EntryId("capture")) == EntryId("undo"));
   CHECK(work->ledger().expired_holds(t0 + std::chrono::hours(3), 10) == std::vector<EntryId>{EntryId("open-hold")});
   CHECK(work->ledger().expired_holds(t0 + std::chrono::minutes(90), 10).empty());
+  CHECK(work->ledger().count_expired_holds(t0 + std::chrono::hours(3)) == 1);  // a resolved hold is not counted
+  CHECK(work->ledger().count_expired_holds(t0 + std::chrono::minutes(90)) == 0);
   CHECK(work->ledger().find(EntryId("capture"))->pending_id == EntryId("hold"));
 }
 

@@ -215,6 +215,11 @@ def sample_instances(books: billing.Books) -> dict[str, object]:
         "Invoices": books.invoices,
         "BillingReport": (report := books.run_billing(datetime.datetime(2026, 6, 1, tzinfo=UTC))),
         "BillingSkip": report.skipped[0],
+        "Collections": books.collections, "DunningPolicy": books.collections.policy,
+        "CollectionReport": (collected := books.collections.run(billing.ScriptedGateway(), lambda invoice: None)),
+        "CollectionSkip": collected.skipped[0],
+        "HealthReport": (health := books.health()), "HealthCheck": health.checks[0],
+        "HealthCounters": health.counters,
     }
 
 
@@ -283,7 +288,7 @@ def test_the_enums_the_stubs_name() -> None:
                      "Aggregation", "Granularity", "RecordResult", "CancelResult", "MeterResult",
                      "PlanInterval", "PlanResult", "QuotaReason", "ApiKeyStatus", "RevokeResult",
                      "SubscriptionStatus", "SubscriptionResult", "SubscriptionChangeResult", "Proration",
-                     "InvoiceStatus", "InvoiceLineKind", "InvoiceResult"}
+                     "InvoiceStatus", "InvoiceLineKind", "InvoiceResult", "HealthStatus"}
 
 
 def test_a_member_round_trips_through_cpp(shop: billing.Books) -> None:

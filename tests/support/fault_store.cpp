@@ -121,6 +121,10 @@ class FaultLedger final : public LedgerRepository {
     slot_->before("ledger.expired_holds");
     return inner_.expired_holds(when, limit);
   }
+  std::uint64_t count_expired_holds(Timestamp when) override {
+    slot_->before("ledger.count_expired_holds");
+    return inner_.count_expired_holds(when);
+  }
 
  private:
   LedgerRepository& inner_;

@@ -48,6 +48,9 @@ class LedgerRepository {
   [[nodiscard]] virtual std::uint64_t sequence_at(Timestamp when) = 0;
   /// Up to `limit` unresolved holds whose expires_at <= `when`, in sequence order.
   [[nodiscard]] virtual std::vector<EntryId> expired_holds(Timestamp when, std::size_t limit) = 0;
+  /// How many unresolved holds have expires_at <= `when` (the ones expired_holds() would list without a
+  /// limit), for health reports.
+  [[nodiscard]] virtual std::uint64_t count_expired_holds(Timestamp when) = 0;
 };
 
 }  // namespace billing

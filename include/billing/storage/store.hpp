@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <vector>
 
 namespace billing {
 
@@ -77,7 +79,12 @@ class UnitOfWork {
   UnitOfWork& operator=(UnitOfWork&&) noexcept = default;
   ~UnitOfWork();
 
+  /// Commits; then runs the after_commit() actions, in the order they were given.
   void commit();
+  /// Runs `action` once commit() has succeeded; drops it if the unit rolls back (or commit() throws).
+  /// For what may only be told once the writes are durable, such as a counter (detail::Metrics). The
+  /// action must not throw. Throws Misuse after commit().
+  void after_commit(std::function<void()> action);
   [[nodiscard]] bool committed() const noexcept { return transaction_ == nullptr; }
   [[nodiscard]] Access access() const { return open().access(); }
 
@@ -88,6 +95,7 @@ class UnitOfWork {
  private:
   [[nodiscard]] Transaction& open() const;
   std::unique_ptr<Transaction> transaction_;
+  std::vector<std::function<void()>> after_commit_;
 };
 
 }  // namespace billing

@@ -1,6 +1,8 @@
 #include "ledger.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <limits>
 
 #include "../integrity.hpp"
 
@@ -148,6 +150,14 @@ std::vector<EntryId> Ledger::expired_holds(Timestamp when, std::size_t limit) {
   std::vector<EntryId> out;
   for (std::uint64_t sequence : sequences) out.push_back(tables_.entries[sequence - 1].id);
   return out;
+}
+
+std::uint64_t Ledger::count_expired_holds(Timestamp when) {
+  session_.require_open();
+  // The set holds only unresolved holds, ordered by expiry: the expired ones are its first elements.
+  const auto end =
+      tables_.holds_by_expiry.upper_bound({when.unix_micros(), std::numeric_limits<std::uint64_t>::max()});
+  return static_cast<std::uint64_t>(std::distance(tables_.holds_by_expiry.begin(), end));
 }
 
 std::optional<EntryId> Ledger::link(const std::unordered_map<std::string, std::string>& links,

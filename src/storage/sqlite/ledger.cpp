@@ -84,6 +84,9 @@ constexpr std::string_view k_recorded_at = "SELECT recorded_at FROM journal WHER
 constexpr std::string_view k_expired_holds =
     "SELECT e.id FROM journal AS e INDEXED BY journal_expires_at WHERE e.expires_at <= ?1 AND e.kind = 1 "
     "AND NOT EXISTS (SELECT 1 FROM journal AS r WHERE r.pending_id = e.id) ORDER BY e.sequence LIMIT ?2";
+constexpr std::string_view k_count_expired_holds =
+    "SELECT count(*) FROM journal AS e INDEXED BY journal_expires_at WHERE e.expires_at <= ?1 AND e.kind = 1 "
+    "AND NOT EXISTS (SELECT 1 FROM journal AS r WHERE r.pending_id = e.id)";
 
 Entry read_entry(const Statement& row, CurrencyLookup& currencies) {
   const auto at = [](Column column) { return col(column); };
@@ -356,6 +359,13 @@ std::vector<EntryId> Ledger::expired_holds(Timestamp when, std::size_t limit) {
   std::vector<EntryId> out;
   while (query->step("find expired holds")) out.push_back(load_id<EntryId>(query->text(0), "entry id"));
   return out;
+}
+
+std::uint64_t Ledger::count_expired_holds(Timestamp when) {
+  StatementLease query = session_.read().statement(k_count_expired_holds);
+  query->bind(1, when.unix_micros());
+  const std::int64_t count = query->step("count expired holds") ? query->int64(0) : 0;
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(count, 0));
 }
 
 }  // namespace billing::detail::sqlite

@@ -27,6 +27,7 @@ class Ledger final : public LedgerRepository {
   Balances balances_at(const AccountId& account, std::uint64_t sequence) override;
   std::uint64_t sequence_at(Timestamp when) override;
   std::vector<EntryId> expired_holds(Timestamp when, std::size_t limit) override;
+  std::uint64_t count_expired_holds(Timestamp when) override;
 
  private:
   /// The chain head as this transaction sees it, read once: neither a snapshot nor a held write lock
