@@ -1,4 +1,4 @@
-"""mypy --strict passes over tests/python and examples/python, against the stubs of the billing package
+"""mypy --strict passes over tests/python, examples/python and examples/demo, against the stubs of the billing package
 that this interpreter imports (build/python on PYTHONPATH, or the wheel installed in a venv); it refuses
 code that misuses the package, so the stubs are read; and mypy's stubtest finds them true to the module.
 
@@ -20,7 +20,7 @@ import billing
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGE = pathlib.Path(billing.__file__).parent
-CHECKED = [ROOT / "tests" / "python", ROOT / "examples" / "python"]
+CHECKED = [ROOT / "tests" / "python", ROOT / "examples" / "python", ROOT / "examples" / "demo"]
 
 
 def mypy_command() -> list[str]:
