@@ -10,6 +10,7 @@ Usage: bench/report.py [build/bench/bench_money] [extra Google Benchmark flags]
        bench/report.py build/bench/bench_payments [flags]
        bench/report.py build/bench/bench_usage [flags]
        bench/report.py build/bench/bench_quotas [flags]
+       bench/report.py build/bench/bench_billing_run [flags]
 
 Each row names the baseline it is compared with (a row may have several: one line each). The ratio is
 always ours / baseline, of one of two measures:
@@ -72,6 +73,9 @@ BASELINES = {
     "sqlite_quota_consume_normal": ["baseline_sqlite_counter_rmw_normal"],
     "sqlite_rate_limit_only_full": ["baseline_sqlite_counter_rmw_full"],
     "sqlite_rate_limit_only_normal": ["baseline_sqlite_counter_rmw_normal"],
+    # bench_billing_run
+    "sqlite_billing_run_full": ["baseline_sqlite_billing_by_hand_full"],
+    "sqlite_billing_run_normal": ["baseline_sqlite_billing_by_hand_normal"],
 }
 # (row, baseline) -> the goal for their ratio; its direction follows the measure (see above).
 GOALS = {
@@ -105,6 +109,9 @@ GOALS = {
     # Issue 10: a quota check and consume (with its usage event) at half a bare read-modify-write of one
     # counter row or better, at the library's default durability (FULL); NORMAL is for information.
     ("sqlite_quota_consume_full", "baseline_sqlite_counter_rmw_full"): 0.5,
+    # Issue 11: a billing run period (invoice, number, hash-chained entry, advance, job) at half of the same work
+    # written by hand over the SQLite C API, at the default durability (FULL); NORMAL is for information.
+    ("sqlite_billing_run_full", "baseline_sqlite_billing_by_hand_full"): 0.5,
 }
 ALLOCATION_COUNTERS = ("allocs_per_op", "allocs_per_item")
 
