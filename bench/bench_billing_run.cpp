@@ -36,13 +36,12 @@ using billing::bench::fail;
 using billing::bench::RawDb;
 using billing::bench::release;
 using billing::bench::report;
+using billing::bench::synchronous;
 using billing::bench::TempDb;
 
 const Timestamp k_origin = Timestamp::parse("2026-01-01T00:00:00Z");
 constexpr int k_subscriptions = 200;
 constexpr std::int64_t k_fee_cents = 3000;
-
-const char* synchronous(Durability durability) { return durability == Durability::full ? "FULL" : "NORMAL"; }
 
 /// The end of the n-th monthly period of the cycle (n = 1: the first period's end).
 Timestamp month_end(std::int64_t n) { return billing::billing_date(k_origin, PlanInterval::month, 1, n); }

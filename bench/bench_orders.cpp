@@ -33,12 +33,11 @@ using billing::OrderResult;
 using billing::OrderStatus;
 using billing::bench::RawDb;
 using billing::bench::report;
+using billing::bench::synchronous;
 using billing::bench::TempDb;
 
 constexpr std::size_t k_pool = 2048;  // orders per pool; each gives two transitions
 const billing::Timestamp k_now = billing::Timestamp::parse("2026-11-22T00:00:00Z");
-
-const char* synchronous(Durability durability) { return durability == Durability::full ? "FULL" : "NORMAL"; }
 
 /// Where each order of a pool is, and which transition comes next: every order to PROCESSING, then every
 /// order to COMPLETED. Both sides walk it alike.

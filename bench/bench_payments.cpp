@@ -46,13 +46,12 @@ using billing::Store;
 using billing::UnitOfWork;
 using billing::bench::RawDb;
 using billing::bench::report;
+using billing::bench::synchronous;
 using billing::bench::TempDb;
 
 constexpr std::size_t k_pool = 1024;  // payments per pool; each is processed once
 const billing::Timestamp k_created = billing::Timestamp::parse("2026-11-22T00:00:00Z");
 const billing::Timestamp k_now = billing::Timestamp::parse("2026-11-22T00:00:01Z");
-
-const char* synchronous(Durability durability) { return durability == Durability::full ? "FULL" : "NORMAL"; }
 
 /// One pool of payments: their ids, and the ids and references their processing will record, made before the
 /// timed part so that neither side pays for formatting them.

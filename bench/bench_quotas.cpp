@@ -39,6 +39,7 @@ using billing::bench::fail;
 using billing::bench::RawDb;
 using billing::bench::release;
 using billing::bench::report;
+using billing::bench::synchronous;
 using billing::bench::TempDb;
 
 const billing::Timestamp k_start = billing::Timestamp::parse("2026-03-01T00:00:00Z");
@@ -46,8 +47,6 @@ constexpr std::string_view k_plan = "pro";
 constexpr std::string_view k_subject = "key_1";
 constexpr std::uint64_t k_quota = 1'000'000'000'000;  // never reached in a month of 1 ms calls
 constexpr auto k_step = std::chrono::milliseconds(1);
-
-const char* synchronous(Durability durability) { return durability == Durability::full ? "FULL" : "NORMAL"; }
 
 // ------------------------------------------------------------------------------------------ ours
 

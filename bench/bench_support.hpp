@@ -15,9 +15,14 @@
 
 #include <fmt/format.h>
 
+#include <billing/storage/sqlite.hpp>
+
 #include "alloc_counter.hpp"
 
 namespace billing::bench {
+
+/// The PRAGMA synchronous level the adapter sets for `durability`, for a baseline connection to match it.
+inline const char* synchronous(Durability durability) { return durability == Durability::full ? "FULL" : "NORMAL"; }
 
 /// A database path under /tmp, removed (with its WAL and shared-memory files) before and after use.
 class TempDb {
