@@ -1,5 +1,10 @@
 #include "billing/books.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
 #include "billing/error.hpp"
 #include "context.hpp"
 
@@ -26,6 +31,15 @@ UnitOfWork* Context::write_ambient() {
     throw Misuse("transaction", "was committed; this thread may write again once the transaction has ended");
   }
   return open;
+}
+
+void Context::back_off(int retry) {
+  // Jitter keeps the losers of one race from meeting again at the same instant; it is no id and no
+  // time of the books, so it needs no injection.
+  thread_local std::minstd_rand jitter(std::random_device{}());
+  const int ceiling_us = 1000 << std::min(retry, 6);
+  std::uniform_int_distribution<int> pause(ceiling_us / 2, ceiling_us);
+  std::this_thread::sleep_for(std::chrono::microseconds(pause(jitter)));
 }
 
 void Context::set_ambient(UnitOfWork* work) {

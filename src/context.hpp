@@ -12,6 +12,7 @@
 #include "billing/storage/store.hpp"
 #include "billing/time.hpp"
 #include "metrics.hpp"
+#include "storage/conflict.hpp"
 
 namespace billing::detail {
 
@@ -41,10 +42,29 @@ class Context {
   template <class F>
   auto write(F&& work) {
     if (UnitOfWork* open = write_ambient()) return work(*open);
-    UnitOfWork unit(*store_, Access::write);
-    auto result = work(unit);
-    unit.commit();
-    return result;
+    return retrying([&] {
+      UnitOfWork unit(*store_, Access::write);
+      auto result = work(unit);
+      unit.commit();
+      return result;
+    });
+  }
+
+  /// Runs `attempt()`, which begins a unit of work of its own and commits it, again when the store rolled
+  /// it back for a race it could not order (detail::Conflict: a deadlock, a serialization failure), after
+  /// a jittered back-off that doubles from 1 ms up to 64 ms, at most Store::conflict_retries() times; then
+  /// the conflict goes on to the caller as the StorageError it is. `attempt` must hold no state of its
+  /// own across runs.
+  template <class F>
+  auto retrying(F&& attempt) {
+    for (int retry = 0;; ++retry) {
+      try {
+        return attempt();
+      } catch (const Conflict&) {
+        if (retry >= store_->conflict_retries()) throw;
+      }
+      back_off(retry);
+    }
   }
 
   /// As write(), but a new unit of work becomes this thread's ambient one while `work` runs, so that the other
@@ -62,6 +82,9 @@ class Context {
   }
 
  private:
+  /// Sleeps before retry `retry` (0-based) of retrying().
+  static void back_off(int retry);
+
   std::shared_ptr<Store> store_;
   std::shared_ptr<const Clock> clock_;
   std::shared_ptr<IdSource> ids_;
@@ -85,11 +108,13 @@ class AmbientScope {
 template <class F>
 auto Context::write_joined(F&& work) {
   if (UnitOfWork* open = write_ambient()) return work(*open);
-  UnitOfWork unit(*store_, Access::write);
-  const AmbientScope scope(*this, unit);
-  auto result = work(unit);
-  unit.commit();
-  return result;
+  return retrying([&] {
+    UnitOfWork unit(*store_, Access::write);
+    const AmbientScope scope(*this, unit);
+    auto result = work(unit);
+    unit.commit();
+    return result;
+  });
 }
 
 }  // namespace billing::detail

@@ -82,12 +82,14 @@ class KeyedRun {
   // Step 1, in a unit of work of its own: the verdict on the stored record when the request may not
   // run, or nullopt once our claim has committed.
   std::optional<IdempotentOutcome> claim() {
-    UnitOfWork unit(context_.store(), Access::write);
-    const Timestamp now = context_.clock().now();
-    if (auto decided = verdict(unit->idempotency().find(key_.scope, key_.key), fingerprint_, now)) return decided;
-    unit->idempotency().put(claim_record(now));
-    unit.commit();
-    return std::nullopt;
+    return context_.retrying([&]() -> std::optional<IdempotentOutcome> {
+      UnitOfWork unit(context_.store(), Access::write);
+      const Timestamp now = context_.clock().now();
+      if (auto decided = verdict(unit->idempotency().find(key_.scope, key_.key), fingerprint_, now)) return decided;
+      unit->idempotency().put(claim_record(now));
+      unit.commit();
+      return std::nullopt;
+    });
   }
 
   // Steps 2 and 3: the work and its completion; on any exception the claim is released and the
@@ -141,9 +143,11 @@ class KeyedRun {
   // failure is dropped so that it cannot hide the exception the caller must see.
   void release() noexcept {
     try {
-      UnitOfWork unit(context_.store(), Access::write);
-      if (ours(unit->idempotency().find(key_.scope, key_.key))) unit->idempotency().remove(key_.scope, key_.key);
-      unit.commit();
+      context_.retrying([&] {
+        UnitOfWork unit(context_.store(), Access::write);
+        if (ours(unit->idempotency().find(key_.scope, key_.key))) unit->idempotency().remove(key_.scope, key_.key);
+        unit.commit();
+      });
     } catch (...) {  // NOLINT(bugprone-empty-catch): dropped on purpose, see above
     }
   }

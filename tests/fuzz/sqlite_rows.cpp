@@ -1,14 +1,15 @@
 // The SQLite adapter's decoders of the values a file holds, on any bytes: a journal row's postings blob
-// (postings_blob.hpp) and a metadata column (rows.hpp). A file another program wrote, or a damaged one,
+// (postings_blob.hpp) and a metadata column (src/storage/rows.hpp). A file another program wrote, or a damaged one,
 // may hold anything there. Only StorageError may escape; what decodes encodes back to the same bytes
 // (postings) or to a text that decodes to the same value (metadata).
 #include <string>
 
 #include "../../src/storage/sqlite/postings_blob.hpp"
-#include "../../src/storage/sqlite/rows.hpp"
+#include "../../src/storage/rows.hpp"
 #include "harness.hpp"
 
 using namespace billing;
+using namespace billing::detail;
 using namespace billing::detail::sqlite;
 
 namespace {

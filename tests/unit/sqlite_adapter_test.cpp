@@ -21,7 +21,7 @@
 
 #include "../../src/storage/sqlite/migrations.hpp"
 #include "../../src/storage/sqlite/orders.hpp"
-#include "../../src/storage/sqlite/rows.hpp"
+#include "../../src/storage/rows.hpp"
 #include "../../src/storage/sqlite/testing.hpp"
 #include "billing/books.hpp"
 #include "billing/error.hpp"
@@ -610,12 +610,12 @@ TEST_CASE("metadata that is not a JSON object of strings is a StorageError") {
                           R"({"a":"\ud800"})", R"({"a":"\udc00"})", R"({"a":"\ud800\u0041"})", R"({"a":"\x"})",
                           R"({"a":"\u12"})", "{\"a\":\"\x01\"}", R"({"a":"open)", R"({"a" "b"})"}) {
     CAPTURE(bad);
-    CHECK_THROWS_AS((void)detail::sqlite::decode_metadata(bad, "a test"), StorageError);
+    CHECK_THROWS_AS((void)detail::decode_metadata(bad, "a test"), StorageError);
   }
   std::string encoded;
-  detail::sqlite::encode_metadata({}, encoded);
+  detail::encode_metadata({}, encoded);
   CHECK(encoded == "{}");
-  detail::sqlite::encode_metadata({{"a\"", "\x01\\"}}, encoded);
+  detail::encode_metadata({{"a\"", "\x01\\"}}, encoded);
   CHECK(encoded == R"({"a\"":"\u0001\\"})");
 }
 

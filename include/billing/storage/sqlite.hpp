@@ -14,12 +14,7 @@
 
 namespace billing {
 
-/// When a commit returns, has it reached the disk?
-enum class Durability {
-  full,    ///< synchronous=FULL: an acknowledged commit survives a power cut (the default)
-  normal,  ///< synchronous=NORMAL: survives a process crash; the last commits may be lost on power loss
-};
-
+/// Durability (store.hpp): full is PRAGMA synchronous=FULL, normal is synchronous=NORMAL.
 struct SqliteOptions {
   /// The longest busy_timeout open_sqlite accepts: a writer kept waiting an hour is stuck, not busy.
   static constexpr std::chrono::milliseconds k_max_busy_timeout{std::chrono::hours(1)};

@@ -27,6 +27,13 @@ class PlanRepository;
 class SubscriptionRepository;
 class InvoiceRepository;
 
+/// When a commit returns, has it reached the disk? Each adapter says what its two levels mean
+/// (sqlite.hpp, postgres.hpp); the memory adapter keeps nothing past the process.
+enum class Durability {
+  full,    ///< an acknowledged commit survives a power cut (the default)
+  normal,  ///< survives a process crash; the last commits may be lost on power loss
+};
+
 /// Read-only or read-write.
 enum class Access : std::uint8_t { read, write };
 
@@ -61,6 +68,10 @@ class Store {
   /// timeout, then StorageError); read transactions see a consistent snapshot. Throws Misuse when the
   /// calling thread holds a transaction that the new one would wait for (see each adapter's header).
   [[nodiscard]] virtual std::unique_ptr<Transaction> begin(Access access) = 0;
+  /// How many times the library runs a unit of work again after the store rolled it back for a race it
+  /// could not order (a deadlock, a serialization failure). 0 for engines that order every race
+  /// themselves (memory, SQLite: one writer at a time).
+  [[nodiscard]] virtual int conflict_retries() const noexcept { return 0; }
 };
 
 /// A unit of work: begins a transaction in its constructor, commits on commit(), rolls back in its

@@ -1,6 +1,7 @@
 #include "idempotency.hpp"
 
-#include "rows.hpp"
+#include "../rows.hpp"
+#include "connection.hpp"
 
 namespace billing::detail::sqlite {
 namespace {

@@ -3,7 +3,8 @@
 #include <algorithm>
 
 #include "../integrity.hpp"
-#include "rows.hpp"
+#include "../rows.hpp"
+#include "connection.hpp"
 
 namespace billing::detail::sqlite {
 namespace {

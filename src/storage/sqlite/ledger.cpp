@@ -5,7 +5,8 @@
 
 #include "../integrity.hpp"
 #include "postings_blob.hpp"
-#include "rows.hpp"
+#include "../rows.hpp"
+#include "connection.hpp"
 
 namespace billing::detail::sqlite {
 namespace {

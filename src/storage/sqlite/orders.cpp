@@ -1,7 +1,8 @@
 #include "orders.hpp"
 
 #include "../integrity.hpp"
-#include "rows.hpp"
+#include "../rows.hpp"
+#include "connection.hpp"
 
 namespace billing::detail::sqlite {
 namespace {

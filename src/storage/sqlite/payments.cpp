@@ -5,7 +5,8 @@
 #include <iterator>
 
 #include "../integrity.hpp"
-#include "rows.hpp"
+#include "../rows.hpp"
+#include "connection.hpp"
 
 namespace billing::detail::sqlite {
 namespace {

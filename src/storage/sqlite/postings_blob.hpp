@@ -15,7 +15,8 @@
 #include <string_view>
 
 #include "billing/entry.hpp"
-#include "rows.hpp"
+#include "../rows.hpp"
+#include "connection.hpp"
 
 namespace billing::detail::sqlite {
 

@@ -6,7 +6,8 @@
 #include <limits>
 
 #include "../integrity.hpp"
-#include "rows.hpp"
+#include "../rows.hpp"
+#include "connection.hpp"
 
 namespace billing::detail::sqlite {
 namespace {

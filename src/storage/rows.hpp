@@ -1,6 +1,7 @@
-// How values cross the SQLite border: ids, enums, times, hashes, currencies and metadata to and from
-// columns, and named columns so that a row is read by name, never by a position kept in step with a
-// comment. Internal to the adapter; every area's file (accounts.cpp, ledger.cpp, ...) uses it.
+// How values cross a SQL adapter's border: ids, enums, times, hashes, currencies and metadata to and
+// from columns, and named columns so that a row is read by name, never by a position kept in step with
+// a comment. Internal to the adapters; every area's file of the SQLite and the PostgreSQL adapter uses
+// it, with its own Statement (sqlite/connection.hpp, postgres/connection.hpp).
 #pragma once
 
 #include <algorithm>
@@ -16,9 +17,8 @@
 #include "billing/account.hpp"
 #include "billing/entry.hpp"
 #include "billing/error.hpp"
-#include "connection.hpp"
 
-namespace billing::detail::sqlite {
+namespace billing::detail {
 
 // Named columns. An area lists a row's columns once, as an X-macro:
 //
@@ -39,7 +39,7 @@ template <class Column>
   return static_cast<int>(column);
 }
 
-/// SQLite integers are signed; a sequence or limit beyond int64 means "no bound".
+/// SQL integers are signed; a sequence or limit beyond int64 means "no bound".
 [[nodiscard]] inline std::int64_t clamp_to_int64(std::uint64_t value) noexcept {
   return static_cast<std::int64_t>(std::min<std::uint64_t>(value, std::numeric_limits<std::int64_t>::max()));
 }
@@ -101,13 +101,20 @@ class CurrencyLookup {
 
 /// Four running totals from four consecutive columns starting at `first`. Throws StorageError for a
 /// negative one.
-[[nodiscard]] inline Balances read_balances(const Statement& row, int first) {
+template <class Row>
+[[nodiscard]] Balances read_balances(const Row& row, int first) {
   return {load_minor(row.int64(first), 0, "total"), load_minor(row.int64(first + 1), 0, "total"),
           load_minor(row.int64(first + 2), 0, "total"), load_minor(row.int64(first + 3), 0, "total")};
 }
 
 /// Binds the four running totals to parameters `first` to `first + 3`.
-void bind_balances(Statement& statement, int first, const Balances& balances);
+template <class Statement>
+void bind_balances(Statement& statement, int first, const Balances& balances) {
+  statement.bind(first, balances.debits_posted);
+  statement.bind(first + 1, balances.credits_posted);
+  statement.bind(first + 2, balances.debits_pending);
+  statement.bind(first + 3, balances.credits_pending);
+}
 
 /// Writes `metadata` into `out` (replacing its content) as a JSON object of strings: keys in map order,
 /// '"', '\' and control characters escaped, other bytes as they are. SQLite's json functions can read it.
@@ -118,4 +125,4 @@ void encode_metadata(const Metadata& metadata, std::string& out);
 /// JSON type, a duplicate key, a lone surrogate, bad syntax.
 [[nodiscard]] Metadata decode_metadata(std::string_view json, std::string_view what);
 
-}  // namespace billing::detail::sqlite
+}  // namespace billing::detail

@@ -4,7 +4,7 @@
 
 #include "billing/error.hpp"
 
-namespace billing::detail::sqlite {
+namespace billing::detail {
 namespace {
 
 // ------------------------------------------------------------------------------------------ metadata
@@ -211,13 +211,6 @@ Currency CurrencyLookup::operator()(std::string_view code, std::int64_t places) 
   return currency;
 }
 
-void bind_balances(Statement& statement, int first, const Balances& balances) {
-  statement.bind(first, balances.debits_posted);
-  statement.bind(first + 1, balances.credits_posted);
-  statement.bind(first + 2, balances.debits_pending);
-  statement.bind(first + 3, balances.credits_pending);
-}
-
 void encode_metadata(const Metadata& metadata, std::string& out) {
   out.clear();
   out.push_back('{');
@@ -234,4 +227,4 @@ void encode_metadata(const Metadata& metadata, std::string& out) {
 
 Metadata decode_metadata(std::string_view json, std::string_view what) { return MetadataReader(json, what).read(); }
 
-}  // namespace billing::detail::sqlite
+}  // namespace billing::detail
