@@ -26,7 +26,7 @@ stage "ctest: stress (threads, processes, kill -9, crash points, storage faults)
 if ctest --test-dir build -L stress -V > build/stress.log 2>&1; then
   grep -E 'MESSAGE:' build/stress.log | sed -E 's/^[0-9]+: //'
   grep -E 'tests passed|Total Test time' build/stress.log
-  build/tests/billing_unit_tests --source-file='*sqlite_*_test.cpp' --success --no-version |
+  build/tests/billing_unit_tests --source-file='*sqlite_*_test.cpp,*postgres_adapter_test.cpp' --success --no-version |
     grep -E 'MESSAGE: .*tamper probes' | sed -E 's/^.*MESSAGE: //'
 else
   cat build/stress.log

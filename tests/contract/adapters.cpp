@@ -1,5 +1,6 @@
 #include "adapters.hpp"
 
+#include "support/postgres_server.hpp"
 #include "support/scratch_dir.hpp"
 
 namespace billing::test {
@@ -7,6 +8,11 @@ namespace billing::test {
 std::string SqliteAdapter::new_path() {
   static std::atomic<int> counter{0};
   return (scratch_dir("billing-contract-") / ("store-" + std::to_string(counter++) + ".db")).string();
+}
+
+std::shared_ptr<Store> PostgresAdapter::open() {
+  PostgresServer& server = PostgresServer::shared();
+  return open_postgres(server.conninfo(), {.durability = Durability::normal, .schema = server.unique_schema()});
 }
 
 AccountId Fixture::open(const std::string& id, const char* currency, Side normal) {

@@ -11,6 +11,7 @@
 
 #include "billing/billing.hpp"
 #include "billing/storage/memory.hpp"
+#include "billing/storage/postgres.hpp"
 #include "billing/storage/sqlite.hpp"
 
 namespace billing::test {
@@ -27,7 +28,13 @@ struct SqliteAdapter {
   static std::shared_ptr<Store> open() { return open_sqlite(new_path(), {.durability = Durability::normal}); }
 };
 
-#define BILLING_ADAPTERS billing::test::MemoryAdapter, billing::test::SqliteAdapter
+/// A fresh schema per store on the process's throwaway server (support/postgres_server.hpp).
+struct PostgresAdapter {
+  static constexpr const char* k_name = "postgres";
+  static std::shared_ptr<Store> open();
+};
+
+#define BILLING_ADAPTERS billing::test::MemoryAdapter, billing::test::SqliteAdapter, billing::test::PostgresAdapter
 #define CONTRACT_TEST(name) TEST_CASE_TEMPLATE(name, Adapter, BILLING_ADAPTERS)
 
 /// Books on a fresh store of one adapter, with a manual clock and sequential ids.

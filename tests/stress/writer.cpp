@@ -2,6 +2,11 @@
 // write(2) so that a line is never torn by SIGKILL, and through its exit status: 0 done, 1 an exception,
 // 2 bad arguments, 3 an unexpected outcome.
 //
+// Every <db> below is a store spec: the path of an SQLite file, or "postgres:<schema>:<conninfo>" for the
+// schema <schema> on the PostgreSQL server of the libpq conninfo <conninfo> (everything after the second
+// ':', so a conninfo may hold colons), opened with open_postgres at the Durability the mode names. The
+// parent creates the store first (and, for PostgreSQL, owns the server).
+//
 //   billing_stress_writer transfers <db> <index> <count>   posts plan_transfer("p", index, 0..count-1) with
 //                                                          Durability::normal; prints the number of ok results
 //   billing_stress_writer kill-loop <db>                   with Durability::full, posts batches of 20 entries
@@ -46,10 +51,12 @@
 #include <thread>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "billing/billing.hpp"
+#include "billing/storage/postgres.hpp"
 #include "billing/storage/sqlite.hpp"
 #include "crash_request.hpp"
 #include "quota_workload.hpp"
@@ -69,6 +76,17 @@ constexpr std::size_t k_kill_batch = 20;
 // A writer whose parent vanished without killing it stops by itself.
 constexpr auto k_kill_loop_cap = std::chrono::minutes(5);
 
+constexpr std::string_view k_postgres_spec = "postgres:";
+
+// The store a <db> argument names: "postgres:<schema>:<conninfo>", or else the path of an SQLite file.
+std::shared_ptr<Store> open_store(const std::string& spec, Durability durability) {
+  if (!spec.starts_with(k_postgres_spec)) return open_sqlite(spec, {.durability = durability});
+  const std::size_t colon = spec.find(':', k_postgres_spec.size());
+  if (colon == std::string::npos) throw std::invalid_argument("a postgres spec is postgres:<schema>:<conninfo>");
+  std::string schema = spec.substr(k_postgres_spec.size(), colon - k_postgres_spec.size());
+  return open_postgres(spec.substr(colon + 1), {.durability = durability, .schema = std::move(schema)});
+}
+
 // One write(2) per line: a reader sees whole lines or nothing, even when this process is killed.
 void say(const std::string& line) {
   const std::string text = line + "\n";
@@ -81,7 +99,7 @@ void say(const std::string& line) {
 }
 
 int transfers(const std::string& path, int index, int count) {
-  Books books(open_sqlite(path, {.durability = Durability::normal}));
+  Books books(open_store(path, Durability::normal));
   int ok = 0;
   for (int n = 0; n < count; ++n) {
     const stress::PlannedTransfer planned = stress::plan_transfer("p", index, n);
@@ -108,7 +126,7 @@ std::uint64_t next_kill_sequence(Store& store) {
 }
 
 int kill_loop(const std::string& path) {
-  std::shared_ptr<Store> store = open_sqlite(path, {.durability = Durability::full});
+  std::shared_ptr<Store> store = open_store(path, Durability::full);
   Books books(store);
   std::uint64_t next = next_kill_sequence(*store);
   say(fmt::format("ready {}", next));
@@ -128,7 +146,7 @@ int kill_loop(const std::string& path) {
 }
 
 int job_worker(const std::string& path, const std::string& name) {
-  Books books(open_sqlite(path, {.durability = Durability::normal}));
+  Books books(open_store(path, Durability::normal));
   std::mt19937 random(static_cast<std::mt19937::result_type>(std::hash<std::string>{}(name)));
   std::uniform_int_distribution<int> work_ms(5, 20);
   const ClaimRequest request{.kinds = {std::string(stress::k_job_kind)}, .lease = stress::k_job_lease, .worker = name};
@@ -153,7 +171,7 @@ int job_worker(const std::string& path, const std::string& name) {
 int crash_at(const std::string& path, const std::string& step) {
   const test::CrashPoint& point = test::idempotency_crash_point(step);
   auto clock = std::make_shared<ManualClock>(Timestamp::parse(stress::k_crash_start));
-  auto store = std::make_shared<test::FaultStore>(open_sqlite(path, {.durability = Durability::full}));
+  auto store = std::make_shared<test::FaultStore>(open_store(path, Durability::full));
   Books books(store, clock, std::make_shared<SequentialIds>("child-"));
   // Armed just before the run, so that the count covers the run's own calls only.
   store->set_hook(test::FaultAt(std::string(point.operation), point.occurrence, [] { ::_exit(k_exit_crashed); }));
@@ -176,7 +194,7 @@ bool wait_for_gate(const std::string& gate) {
 }
 
 int quota_consume(const std::string& path, const std::string& gate, int count) {
-  Books books(open_sqlite(path, {.durability = Durability::normal}),
+  Books books(open_store(path, Durability::normal),
               std::make_shared<ManualClock>(Timestamp::parse(stress::k_quota_start)));
   say("ready");
   if (!wait_for_gate(gate)) return k_exit_unexpected;
@@ -201,7 +219,7 @@ int quota_consume(const std::string& path, const std::string& gate, int count) {
 // as_of, so that every payment job is due when the parent claims it to count it.
 int billing_run(const std::string& path, const std::string& as_of_text, std::size_t limit, const std::string& gate) {
   const Timestamp as_of = Timestamp::parse(as_of_text);
-  Books books(open_sqlite(path, {.durability = Durability::normal}), std::make_shared<ManualClock>(as_of));
+  Books books(open_store(path, Durability::normal), std::make_shared<ManualClock>(as_of));
   say("ready");
   if (!gate.empty() && !wait_for_gate(gate)) return k_exit_unexpected;
   std::uint64_t billed = 0;
