@@ -1,13 +1,18 @@
-// billing.open(), Books and their units of work (`with books.transaction(): ...`), and books.idempotent
-// with the conversion of its request into a billing::RequestValue.
+// billing.open() and billing.open_postgres(), Books and their units of work (`with books.transaction(): ...`),
+// and books.idempotent with the conversion of its request into a billing::RequestValue.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "billing/canonical.hpp"
 #include "billing/error.hpp"
+#include "billing/storage/postgres.hpp"
 #include "billing/storage/sqlite.hpp"
 #include "convert.hpp"
 #include "health.hpp"
@@ -17,19 +22,19 @@ namespace billing::python {
 
 namespace {
 
-/// Books as billing.open() made them, remembering where they are kept, for repr().
+/// Books as billing.open() or billing.open_postgres() made them, remembering where they are kept, for
+/// repr(): `Books(sqlite='books.db')`, `Books(memory)`, `Books(postgres, schema='shop')`. A PostgreSQL
+/// store shows its schema only: its conninfo may hold a password.
 class PyBooks : public Books {
  public:
   PyBooks(std::shared_ptr<Store> store, std::shared_ptr<Clock> clock, std::shared_ptr<IdSource> ids,
-          std::optional<std::string> path)
-      : Books(std::move(store), std::move(clock), std::move(ids)), path_(std::move(path)) {}
+          std::string repr)
+      : Books(std::move(store), std::move(clock), std::move(ids)), repr_(std::move(repr)) {}
 
-  [[nodiscard]] std::string repr() const {
-    return path_ ? fmt::format("Books(sqlite={})", repr_of(*path_)) : std::string("Books(memory)");
-  }
+  [[nodiscard]] const std::string& repr() const noexcept { return repr_; }
 
  private:
-  std::optional<std::string> path_;
+  std::string repr_;
 };
 
 /// `with books.transaction():` commits when the block ends normally and rolls back when it raises. An
@@ -212,6 +217,163 @@ PyIdempotentResult idempotent(PyBooks& books, const Text& key, const Loose<shown
   return {json->attr("loads")(outcome.outcome), outcome.result == IdempotencyResult::replayed};
 }
 
+// ---------------------------------------------------------------------------------------- opening a store
+
+/// A conninfo, shown as str; another type fails the call's conversion (a TypeError naming the parameter).
+struct ConninfoText {
+  static constexpr auto name = py::detail::const_name("str");
+  static bool accepts(py::handle value) { return PyUnicode_Check(value.ptr()) != 0; }
+};
+using ConninfoArg = Loose<ConninfoText>;
+
+// The docstrings below state these limits in words.
+static_assert(PostgresOptions::k_max_connections == 1000);
+static_assert(PostgresOptions::k_max_lock_timeout == std::chrono::hours(1));
+static_assert(PostgresOptions::k_max_conflict_retries == 100);
+
+/// True for a str that libpq reads as a URI: billing.open() opens PostgreSQL for it.
+bool is_postgres_uri(py::handle path) {
+  if (!PyUnicode_Check(path.ptr())) return false;
+  return py::reinterpret_borrow<py::str>(path).attr("startswith")(py::make_tuple("postgresql://", "postgres://"))
+      .cast<bool>();
+}
+
+/// A conninfo's UTF-8 bytes. It may hold a password, so nothing raised here holds the text: a lone
+/// surrogate, whose UnicodeEncodeError would carry the whole str, is InvalidArgument naming `field`.
+std::string conninfo_from_py(py::handle value, const char* field) {
+  Py_ssize_t size = 0;
+  const char* data = PyUnicode_AsUTF8AndSize(value.ptr(), &size);
+  if (data == nullptr) {
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeError)) throw py::error_already_set();
+    PyErr_Clear();
+    throw InvalidArgument(field, "holds a lone surrogate, which UTF-8 cannot encode");
+  }
+  return {data, static_cast<std::size_t>(size)};
+}
+
+/// The texts of `conninfo` that may be its password, as written and as libpq decodes them: a URI's
+/// `user:password@`, its `password=` query parameter, a key=value string's `password=` value. Found
+/// loosely, since the conninfo may be malformed (that is when libpq quotes it).
+std::vector<std::string> password_texts(std::string_view conninfo) {
+  std::vector<std::string> out;
+  const auto add = [&out](std::string_view text) {
+    if (text.empty()) return;
+    out.emplace_back(text);
+    const auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    std::string decoded;  // %XX as a URI writes it, \x as a key=value string escapes it
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+        decoded += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+        i += 2;
+      } else if (text[i] == '\\' && i + 1 < text.size()) {
+        decoded += text[++i];
+      } else {
+        decoded += text[i];
+      }
+    }
+    if (!decoded.empty() && decoded != text) out.push_back(std::move(decoded));
+  };
+  const auto scheme = conninfo.find("://");
+  if (conninfo.starts_with("postgres") && scheme != std::string_view::npos) {
+    const std::string_view rest = conninfo.substr(scheme + 3);
+    const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+      const std::string_view userinfo = authority.substr(0, at);
+      if (const auto colon = userinfo.find(':'); colon != std::string_view::npos) add(userinfo.substr(colon + 1));
+    }
+    if (const auto query = rest.find('?'); query != std::string_view::npos) {
+      std::string_view params = rest.substr(query + 1);
+      while (!params.empty()) {
+        const std::string_view param = params.substr(0, params.find('&'));
+        if (param.starts_with("password=")) add(param.substr(9));
+        params.remove_prefix(std::min(params.size(), param.size() + 1));
+      }
+    }
+    return out;
+  }
+  for (auto key = conninfo.find("password"); key != std::string_view::npos;
+       key = conninfo.find("password", key + 1)) {
+    std::size_t i = key + 8;
+    while (i < conninfo.size() && std::isspace(static_cast<unsigned char>(conninfo[i])) != 0) ++i;
+    if (i >= conninfo.size() || conninfo[i] != '=') continue;
+    ++i;
+    while (i < conninfo.size() && std::isspace(static_cast<unsigned char>(conninfo[i])) != 0) ++i;
+    const bool quoted = i < conninfo.size() && conninfo[i] == '\'';
+    const std::size_t start = quoted ? i + 1 : i;
+    std::size_t end = start;
+    while (end < conninfo.size() &&
+           (quoted ? conninfo[end] != '\'' : std::isspace(static_cast<unsigned char>(conninfo[end])) == 0)) {
+      end += conninfo[end] == '\\' && end + 1 < conninfo.size() ? 2 : 1;
+    }
+    add(conninfo.substr(start, std::min(end, conninfo.size()) - start));
+  }
+  return out;
+}
+
+/// `message` with every text of `conninfo` that may be its password replaced by ***, the longest first (so
+/// that no part of a longer one is left); false when there was none.
+bool hide_passwords(std::string& message, std::string_view conninfo) {
+  std::vector<std::string> secrets = password_texts(conninfo);
+  std::sort(secrets.begin(), secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  bool hidden = false;
+  for (const std::string& secret : secrets) {
+    for (auto found = message.find(secret); found != std::string::npos; found = message.find(secret, found + 3)) {
+      message.replace(found, secret.size(), "***");
+      hidden = true;
+    }
+  }
+  return hidden;
+}
+
+/// Opens the PostgreSQL store, without the GIL (connecting and migrating take round trips). An error that
+/// names the conninfo names `field` (the parameter it came in as: billing.open's is "path"), and no
+/// message keeps a text of the conninfo that may be its password, whatever libpq quoted.
+std::unique_ptr<Store> open_postgres_store(const std::string& conninfo, const PostgresOptions& options,
+                                           const char* field) {
+  try {
+    py::gil_scoped_release release;
+    return open_postgres(conninfo, options);
+  } catch (const Error& error) {
+    std::string at = error.field();
+    std::string message = error.what();
+    if (!at.empty() && message.starts_with(at + ": ")) message.erase(0, at.size() + 2);
+    const bool renamed = at == "conninfo" && at != field;
+    if (renamed) at = field;
+    if (!hide_passwords(message, conninfo) && !renamed) throw;
+    throw Error(error.code(), std::move(at), message);
+  }
+}
+
+/// PostgresOptions from the Python arguments; None leaves a default. Each value's range is the library's
+/// check (open_postgres); a timedelta becomes milliseconds rounded away from zero, so that one beyond
+/// the range (-1 µs, 1 hour and 1 µs) stays beyond it.
+PostgresOptions postgres_options(Durability durability, const std::string& schema,
+                                 const OptionalDurationArg& lock_timeout, const OptionalIntArg& max_connections,
+                                 const OptionalIntArg& conflict_retries) {
+  PostgresOptions options{.durability = durability, .schema = schema};
+  if (!lock_timeout.value.is_none()) {
+    const Timestamp::Duration wait = duration_from_py(lock_timeout.value, "lock_timeout");
+    options.lock_timeout = wait < Timestamp::Duration::zero() ? std::chrono::floor<std::chrono::milliseconds>(wait)
+                                                                : std::chrono::ceil<std::chrono::milliseconds>(wait);
+  }
+  if (!max_connections.value.is_none()) {
+    options.max_connections = static_cast<std::size_t>(uint64_from_py(max_connections.value, "max_connections"));
+  }
+  if (!conflict_retries.value.is_none()) {
+    options.conflict_retries = int_from_py(conflict_retries.value, "conflict_retries");
+  }
+  return options;
+}
+
+std::string postgres_repr(const PostgresOptions& options) {
+  return fmt::format("Books(postgres, schema={})", repr_of(options.schema));
+}
+
 }  // namespace
 
 void bind_books(py::module_& m) {
@@ -253,9 +415,12 @@ void bind_books(py::module_& m) {
                            std::chrono::duration_cast<std::chrono::seconds>(options.lease).count());
       });
   bind_enum<Durability>(m, "Durability",
-                        "When a SQLite commit returns, has it reached the disk?\n\n"
-                        "FULL: an acknowledged commit survives a power cut (the default).\n"
-                        "NORMAL: it survives a process crash; the last commits may be lost on power loss.",
+                        "When a commit returns, has it reached the disk?\n\n"
+                        "FULL: an acknowledged commit survives a power cut (the default; SQLite's synchronous=FULL,\n"
+                        "PostgreSQL's synchronous_commit=on).\n"
+                        "NORMAL: it survives a process crash; the last commits may be lost on power loss (SQLite's\n"
+                        "synchronous=NORMAL), or on a crash of the PostgreSQL server (synchronous_commit=off), never\n"
+                        "half of one.",
                         {{"FULL", Durability::full}, {"NORMAL", Durability::normal}});
 
   py::class_<PyTransaction>(m, "Transaction", "A unit of work: `with books.transaction(): ...`.")
@@ -278,7 +443,7 @@ void bind_books(py::module_& m) {
 
   py::class_<PyBooks>(m, "Books",
                       "One set of books: storage, clock and ids, with .accounts, .ledger and .idempotency.\n\n"
-                      "Made by billing.open().")
+                      "Made by billing.open() or billing.open_postgres().")
       .def_property_readonly(
           "accounts", [](PyBooks& books) -> auto& { return books.accounts(); }, py::return_value_policy::reference_internal,
                              "The Accounts of these books.")
@@ -364,29 +529,91 @@ void bind_books(py::module_& m) {
   m.def(
       "open",
       [](const Loose<shown::Path>& path_arg, Durability durability, const OptionalDurationArg& busy_timeout,
-         std::shared_ptr<Clock> clock, std::shared_ptr<IdSource> ids) {
+         const std::optional<Text>& schema, const OptionalIntArg& max_connections,
+         const OptionalDurationArg& lock_timeout, std::shared_ptr<Clock> clock, std::shared_ptr<IdSource> ids) {
         std::shared_ptr<Store> store;
-        std::optional<std::string> path;
-        if (!path_arg.value.is_none()) {
-          path = path_from_py(path_arg.value, "path");
-          SqliteOptions options{.durability = durability};
+        std::string shown;
+        if (is_postgres_uri(path_arg.value)) {
           if (!busy_timeout.value.is_none()) {
-            options.busy_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-                duration_from_py(busy_timeout.value, "busy_timeout"));
+            throw InvalidArgument("busy_timeout", "applies to a SQLite file only; a PostgreSQL writer waits for "
+                                                  "lock_timeout");
           }
-          py::gil_scoped_release release;
-          store = open_sqlite(*path, options);
+          const std::string conninfo = conninfo_from_py(path_arg.value, "path");
+          const PostgresOptions options =
+              postgres_options(durability, schema ? schema->value : PostgresOptions{}.schema, lock_timeout,
+                               max_connections, OptionalIntArg{py::none()});
+          store = open_postgres_store(conninfo, options, "path");
+          shown = postgres_repr(options);
         } else {
-          store = open_memory();
+          std::optional<std::string> path;
+          if (!path_arg.value.is_none()) path = path_from_py(path_arg.value, "path");
+          const char* where = path ? "path is a SQLite file" : "path is None (books in memory)";
+          const auto refuse_postgres_only = [where](const char* field, bool given) {
+            if (given) {
+              throw InvalidArgument(field, fmt::format("applies to PostgreSQL only (a path that starts with "
+                                                       "postgresql:// or postgres://); {}",
+                                                       where));
+            }
+          };
+          refuse_postgres_only("schema", schema.has_value());
+          refuse_postgres_only("max_connections", !max_connections.value.is_none());
+          refuse_postgres_only("lock_timeout", !lock_timeout.value.is_none());
+          if (path) {
+            SqliteOptions options{.durability = durability};
+            if (!busy_timeout.value.is_none()) {
+              options.busy_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  duration_from_py(busy_timeout.value, "busy_timeout"));
+            }
+            shown = fmt::format("Books(sqlite={})", repr_of(*path));
+            py::gil_scoped_release release;
+            store = open_sqlite(*path, options);
+          } else {
+            shown = "Books(memory)";
+            store = open_memory();
+          }
         }
-        return std::make_unique<PyBooks>(std::move(store), std::move(clock), std::move(ids), std::move(path));
+        return std::make_unique<PyBooks>(std::move(store), std::move(clock), std::move(ids), std::move(shown));
       },
       py::arg("path") = py::none(), py::kw_only(), py::arg_v("durability", Durability::full, "Durability.FULL"),
-      py::arg("busy_timeout") = py::none(), py::arg("clock") = py::none(), py::arg("ids") = py::none(),
-      "Books in memory (path None) or in the SQLite file at path (a str or os.PathLike), created if needed.\n\n"
+      py::arg("busy_timeout") = py::none(), py::arg("schema") = py::none(), py::arg("max_connections") = py::none(),
+      py::arg("lock_timeout") = py::none(), py::arg("clock") = py::none(), py::arg("ids") = py::none(),
+      "Books in memory (path None), in the SQLite file at path (a str or os.PathLike), created if needed, or in\n"
+      "a PostgreSQL database when path is a libpq URI: a str that starts with postgresql:// or postgres://.\n\n"
       "A file that another application made is refused (StorageError) and left unchanged. busy_timeout (a\n"
-      "timedelta, at most 1 hour) is how long a writer waits for another; clock and ids are injected (a\n"
-      "ManualClock and SequentialIds in tests); by default the system clock and UUIDv7 ids.");
+      "timedelta, at most 1 hour) is how long a SQLite writer waits for another. schema (None: 'billing'),\n"
+      "max_connections and lock_timeout apply to PostgreSQL only, as billing.open_postgres() says; one of them\n"
+      "with a file or None, or busy_timeout with a URI, is InvalidArgument naming it, and a URI that does not\n"
+      "parse is InvalidArgument naming path. clock and ids are injected (a ManualClock and SequentialIds in\n"
+      "tests); by default the system clock and UUIDv7 ids.");
+
+  m.def(
+      "open_postgres",
+      [](const ConninfoArg& conninfo_arg, const Text& schema, Durability durability,
+         const OptionalDurationArg& lock_timeout, const OptionalIntArg& max_connections,
+         const OptionalIntArg& conflict_retries, std::shared_ptr<Clock> clock, std::shared_ptr<IdSource> ids) {
+        const std::string conninfo = conninfo_from_py(conninfo_arg.value, "conninfo");
+        const PostgresOptions options =
+            postgres_options(durability, schema.value, lock_timeout, max_connections, conflict_retries);
+        std::shared_ptr<Store> store = open_postgres_store(conninfo, options, "conninfo");
+        return std::make_unique<PyBooks>(std::move(store), std::move(clock), std::move(ids), postgres_repr(options));
+      },
+      py::arg("conninfo"), py::kw_only(), py::arg("schema") = "billing",
+      py::arg_v("durability", Durability::full, "Durability.FULL"), py::arg("lock_timeout") = py::none(),
+      py::arg("max_connections") = py::none(), py::arg("conflict_retries") = py::none(),
+      py::arg("clock") = py::none(), py::arg("ids") = py::none(),
+      "Books in the PostgreSQL database that conninfo names: a libpq URI (\"postgresql://user@host/db\") or a\n"
+      "key=value string (\"host=/run/postgresql dbname=books\"). Several hosts, and several books under other\n"
+      "schemas, share one database; the schema is created and migrated if needed, once when processes start\n"
+      "together.\n\n"
+      "schema: a lowercase SQL identifier (a letter or '_', then letters, digits or '_', at most 63 bytes).\n"
+      "durability: FULL waits for PostgreSQL's flush of each commit; NORMAL does not (a server crash may lose\n"
+      "the last commits, never half of one). lock_timeout (a timedelta, 0 to 1 hour; None: 10 seconds) is how\n"
+      "long a writer waits for a row lock before StorageError; max_connections (1 to 1000; None: 16) how many\n"
+      "connections the books keep at most; conflict_retries (0 to 100; None: 20) how many times a transaction\n"
+      "that lost a deadlock or a serialization race runs again. clock and ids are injected, as for open().\n\n"
+      "InvalidArgument names conninfo when it does not parse, or the option out of range; StorageError when\n"
+      "the server cannot be reached or the schema holds another program's tables or a newer version's. No\n"
+      "message or repr shows the conninfo's password.");
 }
 
 }  // namespace billing::python

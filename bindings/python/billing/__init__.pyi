@@ -181,6 +181,7 @@ __all__ = [
     "job_transitions",
     "multiply",
     "open",
+    "open_postgres",
     "order_transitions",
     "payment_transitions",
     "prorate",
@@ -438,10 +439,22 @@ class Durability(enum.Enum):
     FULL = "full"
     NORMAL = "normal"
 
-# path: a str or an os.PathLike of one; a NUL byte in it is billing.InvalidArgument (field "path").
+# path: a str or an os.PathLike of one; a NUL byte in it is billing.InvalidArgument (field "path"). A str
+# that starts with "postgresql://" or "postgres://" opens PostgreSQL (as open_postgres does); schema,
+# max_connections and lock_timeout are PostgreSQL's only, busy_timeout SQLite's only: one given with the
+# other kind of path is billing.InvalidArgument naming it.
 def open(path: Union[None, str, os.PathLike[str]] = None, *, durability: Durability = Durability.FULL,
-         busy_timeout: Optional[datetime.timedelta] = None, clock: Optional[Clock] = None,
-         ids: Optional[IdSource] = None) -> Books: ...
+         busy_timeout: Optional[datetime.timedelta] = None, schema: Optional[str] = None,
+         max_connections: Optional[int] = None, lock_timeout: Optional[datetime.timedelta] = None,
+         clock: Optional[Clock] = None, ids: Optional[IdSource] = None) -> Books: ...
+
+# conninfo: a libpq URI or a key=value string (billing.InvalidArgument, field "conninfo", when it does not
+# parse); schema a lowercase SQL identifier; lock_timeout 0 to 1 hour, max_connections 1 to 1000,
+# conflict_retries 0 to 100 (None: 10 seconds, 16, 20). An unreachable server is billing.StorageError.
+def open_postgres(conninfo: str, *, schema: str = "billing", durability: Durability = Durability.FULL,
+                  lock_timeout: Optional[datetime.timedelta] = None, max_connections: Optional[int] = None,
+                  conflict_retries: Optional[int] = None, clock: Optional[Clock] = None,
+                  ids: Optional[IdSource] = None) -> Books: ...
 
 class Transaction:
     def __enter__(self) -> Transaction: ...
