@@ -11,6 +11,7 @@ Usage: bench/report.py [build/bench/bench_money] [extra Google Benchmark flags]
        bench/report.py build/bench/bench_usage [flags]
        bench/report.py build/bench/bench_quotas [flags]
        bench/report.py build/bench/bench_billing_run [flags]
+       bench/report.py build/bench/bench_postgres [flags]
 
 Each row names the baseline it is compared with (a row may have several: one line each). The ratio is
 always ours / baseline, of one of two measures:
@@ -22,6 +23,7 @@ always ours / baseline, of one of two measures:
               bench_ledger, whose commits wait for the disk). The "cpu" column gives the same ratio
               per second of CPU time, which other processes on a shared machine disturb less; it
               leaves out time spent waiting (fsync), so it is not the figure for durable commits.
+              Rows in PARENT_CPU_ONLY do their work in child processes, so they print no cpu ratio.
 Rows print in the binary's order, even when --benchmark_enable_random_interleaving shuffles the runs.
 """
 import json
@@ -76,6 +78,11 @@ BASELINES = {
     # bench_billing_run
     "sqlite_billing_run_full": ["baseline_sqlite_billing_by_hand_full"],
     "sqlite_billing_run_normal": ["baseline_sqlite_billing_by_hand_normal"],
+    # bench_postgres
+    "postgres_post_batch_1000": ["baseline_libpq_same_rows_1000"],
+    "postgres_transfer_4_processes": ["postgres_transfer_1_process"],
+    "postgres_batch10_4_processes": ["postgres_batch10_1_process"],
+    "postgres_job_claim_4_workers": ["postgres_job_claim_1_worker"],
 }
 # (row, baseline) -> the goal for their ratio; its direction follows the measure (see above).
 GOALS = {
@@ -112,7 +119,16 @@ GOALS = {
     # Issue 11: a billing run period (invoice, number, hash-chained entry, advance, job) at half of the same work
     # written by hand over the SQLite C API, at the default durability (FULL); NORMAL is for information.
     ("sqlite_billing_run_full", "baseline_sqlite_billing_by_hand_full"): 0.5,
+    # PostgreSQL, at Durability::full on a local server over a Unix socket: post_batch at half of a bare libpq loop
+    # of prepared statements writing the same rows or better; 4 processes posting at once at 1.5 times the rate of
+    # one or better; 4 job workers (SKIP LOCKED) at twice the rate of one or better.
+    ("postgres_post_batch_1000", "baseline_libpq_same_rows_1000"): 0.5,
+    ("postgres_transfer_4_processes", "postgres_transfer_1_process"): 1.5,
+    ("postgres_job_claim_4_workers", "postgres_job_claim_1_worker"): 2,
 }
+# Rows whose work runs in forked child processes (bench_postgres): their cpu_time is the parent's alone.
+PARENT_CPU_ONLY = {"postgres_transfer_1_process", "postgres_transfer_4_processes", "postgres_batch10_1_process",
+                   "postgres_batch10_4_processes", "postgres_job_claim_1_worker", "postgres_job_claim_4_workers"}
 ALLOCATION_COUNTERS = ("allocs_per_op", "allocs_per_item")
 
 
@@ -121,6 +137,8 @@ def compare(run, baseline):
     sides have one, else by time."""
     if "items_per_second" in run and "items_per_second" in baseline:
         ratio = run["items_per_second"] / baseline["items_per_second"]
+        if run["run_name"].split("/")[0] in PARENT_CPU_ONLY or baseline["run_name"].split("/")[0] in PARENT_CPU_ONLY:
+            return "throughput", ratio, None
         return "throughput", ratio, ratio * (run["real_time"] / run["cpu_time"]) / (
             baseline["real_time"] / baseline["cpu_time"])
     return "time", run["real_time"] / baseline["real_time"], None
