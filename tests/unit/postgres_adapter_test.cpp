@@ -281,7 +281,10 @@ TEST_CASE("threads opening one fresh schema at once all succeed, and each migrat
 }
 
 TEST_CASE("Durability full and normal are synchronous_commit on and off on every connection") {
-  for (const auto& [durability, expected] : {std::pair{Durability::full, "on"}, std::pair{Durability::normal, "off"}}) {
+  // A pair, not a structured binding: clang 14 cannot capture a binding in CAPTURE's lambda.
+  for (const auto& setting : {std::pair{Durability::full, "on"}, std::pair{Durability::normal, "off"}}) {
+    const Durability durability = setting.first;
+    const std::string expected = setting.second;
     CAPTURE(expected);
     const std::string schema = server().unique_schema();
     auto store =
