@@ -280,6 +280,40 @@ TEST_CASE("threads opening one fresh schema at once all succeed, and each migrat
   MESSAGE(k_rounds, " rounds of ", k_openers, " openers at once; versions ", expected);
 }
 
+TEST_CASE("a store opened by a role that is not a superuser cannot change its own ledger rows, by privilege") {
+  // The triggers guard against every role (the tamper probes above, as the superuser the server was made
+  // with); an ordinary owner loses the privilege too, so its UPDATE fails before any trigger runs.
+  const std::string role = "app_" + server().unique_schema();
+  (void)query("", fmt::format("CREATE ROLE {0} LOGIN NOSUPERUSER; GRANT CREATE ON DATABASE postgres TO {0}", role));
+  const std::string schema = server().unique_schema();
+  {
+    auto store = open_postgres(server().conninfo() + " user=" + role, with_schema(schema));
+    Books books(std::move(store));
+    REQUIRE(books.accounts().create({.id = AccountId("a"), .currency = Currency("USD"), .name = "a"}).result ==
+            AccountResult::ok);
+    REQUIRE(books.accounts()
+                .create({.id = AccountId("b"), .currency = Currency("USD"), .name = "b", .normal_side = Side::credit})
+                .result == AccountResult::ok);
+    REQUIRE(books.ledger()
+                .transfer({.debit = AccountId("a"), .credit = AccountId("b"), .amount = Money::parse("5.00 USD")})
+                .result == PostResult::ok);
+  }
+  for (const char* privilege : {"UPDATE", "DELETE", "TRUNCATE"}) {
+    for (const char* table : {"journal", "postings"}) {
+      CAPTURE(privilege);
+      CAPTURE(table);
+      CHECK(query(schema, fmt::format("SELECT has_table_privilege('{}', '{}.{}', '{}')", role, schema, table,
+                                      privilege)) == "f");
+    }
+  }
+  CHECK(query(schema, fmt::format("SELECT has_table_privilege('{}', '{}.accounts', 'UPDATE')", role, schema)) ==
+        "t");  // balances change
+  std::string output;
+  CHECK(sqlstate_of(schema, fmt::format("SET ROLE {}; UPDATE journal SET description = 'forged'", role), output) ==
+        "42501");  // insufficient_privilege
+  CHECK(query(schema, "SELECT count(*) FROM journal WHERE description = 'forged'") == "0");
+}
+
 TEST_CASE("Durability full and normal are synchronous_commit on and off on every connection") {
   // A pair, not a structured binding: clang 14 cannot capture a binding in CAPTURE's lambda.
   for (const auto& setting : {std::pair{Durability::full, "on"}, std::pair{Durability::normal, "off"}}) {
