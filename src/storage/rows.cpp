@@ -211,6 +211,17 @@ Currency CurrencyLookup::operator()(std::string_view code, std::int64_t places) 
   return currency;
 }
 
+Decimal load_decimal(std::string_view text, std::string_view what) {
+  std::optional<Decimal> value;
+  try {
+    value = Decimal::parse(text, what);
+  } catch (const Error& e) {
+    throw_corrupt(what, e.what());
+  }
+  if (value->to_string() != text) throw_corrupt(what, "a decimal not in the plain form the library writes");
+  return *value;
+}
+
 void encode_metadata(const Metadata& metadata, std::string& out) {
   out.clear();
   out.push_back('{');

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "billing/account.hpp"
+#include "billing/decimal.hpp"
 #include "billing/entry.hpp"
 #include "billing/error.hpp"
 
@@ -115,6 +116,10 @@ void bind_balances(Statement& statement, int first, const Balances& balances) {
   statement.bind(first + 2, balances.debits_pending);
   statement.bind(first + 3, balances.credits_pending);
 }
+
+/// A decimal as Decimal::to_string writes it, and only so: "1e5" or "+7" are values, but not text this
+/// library writes, so a row that holds them was written by something else. Throws StorageError naming `what`.
+[[nodiscard]] Decimal load_decimal(std::string_view text, std::string_view what);
 
 /// Writes `metadata` into `out` (replacing its content) as a JSON object of strings: keys in map order,
 /// '"', '\' and control characters escaped, other bytes as they are. SQLite's json functions can read it.

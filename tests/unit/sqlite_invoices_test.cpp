@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "../../src/storage/invoice_tiers.hpp"
 #include "../../src/storage/sqlite/invoices.hpp"
 #include "../../src/storage/sqlite/migrations.hpp"
 #include "billing/books.hpp"
@@ -195,8 +196,8 @@ TEST_CASE("find_for_period(), the listings and every invoice read are served by 
 }
 
 TEST_CASE("the tier breakdown is JSON that decode_tiers() reads back exactly, and refuses what it never writes") {
-  using detail::sqlite::decode_tiers;
-  using detail::sqlite::encode_tiers;
+  using detail::decode_tiers;
+  using detail::encode_tiers;
   const Currency usd("USD");
   const Price price =
       Price::graduated(

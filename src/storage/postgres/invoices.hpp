@@ -29,17 +29,6 @@ namespace billing::detail::postgres {
 /// must be served by an index). The reads are the plain ones, without the lock a write transaction adds.
 [[nodiscard]] std::vector<std::string> invoice_reads_for_testing();
 
-/// A usage line's tier breakdown as the column `tiers` holds it: a JSON array with one object per ChargeLine,
-/// {"kind": LineKind as its value, "tier": index or null, "start", "up_to" (or null), "quantity", "unit_price",
-/// "flat_fee": decimal text, "amount_minor": integer}, written into `out` (replacing its content). The same text
-/// as the SQLite adapter's.
-void encode_tiers(const std::vector<ChargeLine>& tiers, std::string& out);
-
-/// The ChargeLines encode_tiers() wrote, in `currency`: JSON white space anywhere, members in any order. Throws
-/// StorageError naming `what` for anything else (another shape, a member missing or twice, an escape in a
-/// string, a decimal not in Decimal::to_string's form, a kind or tier out of range).
-[[nodiscard]] std::vector<ChargeLine> decode_tiers(std::string_view json, Currency currency, std::string_view what);
-
 class Invoices final : public InvoiceRepository {
  public:
   explicit Invoices(Session& session) noexcept : session_(session) {}

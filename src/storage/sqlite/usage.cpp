@@ -110,14 +110,6 @@ std::uint64_t load_count(std::int64_t value, std::string_view what) {
   return static_cast<std::uint64_t>(value);
 }
 
-Decimal load_decimal(std::string_view text, std::string_view what) {
-  try {
-    return Decimal::parse(text, what);
-  } catch (const Error& e) {
-    throw_corrupt(what, e.what());
-  }
-}
-
 std::optional<Decimal> load_optional_decimal(const Statement& row, int column, std::string_view what) {
   if (row.is_null(column)) return std::nullopt;
   return load_decimal(row.text(column), what);
